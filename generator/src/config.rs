@@ -1,0 +1,91 @@
+//! The generation config (`spec/codegen.toml`): what to generate and what to call it.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::error::Error;
+
+/// The parsed generation config.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// The spec to read, relative to the config file (the xtask's `--spec` overrides it).
+    #[serde(default)]
+    pub spec: Option<PathBuf>,
+    /// Overlays (OAI Overlay 1.0) applied, in order, to whatever spec is read.
+    #[serde(default)]
+    pub overlays: Vec<PathBuf>,
+    /// Which operations to generate.
+    #[serde(default)]
+    pub select: Select,
+    /// Rust method names, by `operationId`.
+    #[serde(default)]
+    pub operations: BTreeMap<String, String>,
+    /// Server names (as users pass them to the runtime), by URL template.
+    #[serde(default)]
+    pub servers: BTreeMap<String, String>,
+    /// Where the config was read from; overlay and spec paths are relative to its folder.
+    #[serde(skip)]
+    pub dir: PathBuf,
+}
+
+/// The operation filter: an operation is generated when any rule matches it.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Select {
+    /// Every operation of the spec.
+    #[serde(default)]
+    pub all: bool,
+    /// Operations carrying one of these tags.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// Operations with these `operationId`s.
+    #[serde(default)]
+    pub operations: Vec<String>,
+}
+
+impl Config {
+    /// Reads and parses a config file.
+    pub fn load(path: &Path) -> Result<Config, Error> {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        let mut config = Config::parse(&text).map_err(|message| Error::Config {
+            path: path.to_owned(),
+            message,
+        })?;
+        config.dir = path.parent().map(Path::to_owned).unwrap_or_default();
+        Ok(config)
+    }
+
+    /// Parses config text; the error is TOML's message, with line and column.
+    pub fn parse(text: &str) -> Result<Config, String> {
+        toml::from_str(text).map_err(|e| e.to_string().trim_end().to_owned())
+    }
+
+    /// A config that selects every operation and names nothing.
+    pub fn select_all() -> Config {
+        Config {
+            select: Select {
+                all: true,
+                ..Select::default()
+            },
+            ..Config::default()
+        }
+    }
+
+    /// Whether an operation with this id and these tags is selected.
+    pub fn selects(&self, operation_id: &str, tags: &[String]) -> bool {
+        self.select.all
+            || self.select.operations.iter().any(|id| id == operation_id)
+            || tags.iter().any(|tag| self.select.tags.contains(tag))
+    }
+
+    /// Paths of the overlays, resolved against the config's folder.
+    pub fn overlay_paths(&self) -> Vec<PathBuf> {
+        self.overlays.iter().map(|p| self.dir.join(p)).collect()
+    }
+}

@@ -1,0 +1,23 @@
+//! Format: parse the emitted tokens with syn, print them with prettyplease, and put
+//! the "do not edit" header on top.
+
+use proc_macro2::TokenStream;
+
+use crate::error::Error;
+
+/// Formats one emitted file. `header` is the first comment lines, without `// `.
+pub fn format_file(file: &str, tokens: TokenStream, header: &[String]) -> Result<String, Error> {
+    let syntax: syn::File = syn::parse2(tokens).map_err(|e| Error::Emit {
+        file: file.to_owned(),
+        message: e.to_string(),
+    })?;
+    let mut out = String::new();
+    for line in header {
+        out.push_str("// ");
+        out.push_str(line);
+        out.push('\n');
+    }
+    out.push('\n');
+    out.push_str(&prettyplease::unparse(&syntax));
+    Ok(out)
+}

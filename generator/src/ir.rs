@@ -1,0 +1,274 @@
+//! The intermediate representation: plain data between lowering and emitting.
+//!
+//! Nothing here refers to `openapiv3` or to tokens. Maps are `BTreeMap`s and every
+//! list has a defined order, so the same spec always gives the same IR, and the
+//! emitters (which read only this module) always give the same bytes.
+
+use std::collections::BTreeMap;
+
+/// A whole API, ready to emit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Api {
+    /// The spec's `info.title`.
+    pub title: String,
+    /// The spec's `info.version`.
+    pub version: String,
+    /// The spec's `info.description`.
+    pub docs: Option<String>,
+    /// Every server an emitted operation uses, by its Rust constant name.
+    pub servers: BTreeMap<String, Server>,
+    /// Operations, sorted by Rust method name.
+    pub operations: Vec<Operation>,
+    /// Named types, by Rust type name.
+    pub types: BTreeMap<String, TypeDef>,
+    /// The error body type most operations share, if any (emitted as the default of `Error<E>`).
+    pub default_error: Option<TypeRef>,
+}
+
+/// A server URL template with its variables.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Server {
+    /// The name users pass to the runtime's configuration (snake case).
+    pub name: String,
+    /// The URL template, e.g. `https://{box-upload-server}/api/2.0`.
+    pub url_template: String,
+    /// Variables with their default values.
+    pub variables: BTreeMap<String, String>,
+    /// The server's description.
+    pub docs: Option<String>,
+}
+
+/// A named type.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TypeDef {
+    /// Rust type name.
+    pub name: String,
+    /// Doc comment.
+    pub docs: Option<String>,
+    /// What the type is.
+    pub kind: TypeKind,
+}
+
+/// The shapes a named type can take.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TypeKind {
+    /// A struct; `additional` is the value type of unlisted properties, kept in a flattened map.
+    Struct {
+        /// Fields in spec order (inherited ones first).
+        fields: Vec<Field>,
+        /// Value type of `additionalProperties`, if the object allows them.
+        additional: Option<TypeRef>,
+        /// Whether every field has a default, so `Default` can be derived.
+        default: bool,
+    },
+    /// An open string enum: known values plus `Unknown(String)` for everything else.
+    Enum {
+        /// Known values in spec order.
+        variants: Vec<EnumVariant>,
+    },
+    /// `oneOf` / `anyOf`: one of several types, with an `Other(serde_json::Value)` fallback.
+    Union {
+        /// The alternatives, in spec order.
+        variants: Vec<UnionVariant>,
+        /// The property that tells the alternatives apart, when there is one.
+        discriminator: Option<String>,
+    },
+    /// Another name for a type (`pub type X = Y;`).
+    Alias(TypeRef),
+}
+
+/// A struct field.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Field {
+    /// Rust field name (sanitized).
+    pub rust_name: String,
+    /// Property name on the wire.
+    pub wire_name: String,
+    /// Field type, without the `Option` that `required`/`nullable` add.
+    pub ty: TypeRef,
+    /// Listed in `required`.
+    pub required: bool,
+    /// `null` is allowed.
+    pub nullable: bool,
+    /// Boxed to break a cycle of directly contained types.
+    pub boxed: bool,
+    /// Doc comment.
+    pub docs: Option<String>,
+}
+
+impl Field {
+    /// Whether the Rust field is an `Option`.
+    pub fn is_option(&self) -> bool {
+        !self.required || self.nullable
+    }
+}
+
+/// A known value of an open enum.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EnumVariant {
+    /// Rust variant name.
+    pub rust_name: String,
+    /// Value on the wire.
+    pub wire_value: String,
+}
+
+/// An alternative of a union.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnionVariant {
+    /// Rust variant name.
+    pub rust_name: String,
+    /// The alternative's type.
+    pub ty: TypeRef,
+    /// The discriminator value that selects this alternative.
+    pub tag: Option<String>,
+}
+
+/// A reference to a type, as used in fields, parameters and bodies.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum TypeRef {
+    /// A type in [`Api::types`].
+    Named(String),
+    /// `String`.
+    String,
+    /// `bool`.
+    Bool,
+    /// `i32`.
+    I32,
+    /// `i64`.
+    I64,
+    /// `f64`.
+    F64,
+    /// An RFC 3339 date-time.
+    DateTime,
+    /// A calendar date.
+    Date,
+    /// Any JSON value.
+    Json,
+    /// A JSON object with any members.
+    JsonObject,
+    /// A list.
+    Vec(Box<TypeRef>),
+    /// A map with string keys.
+    Map(Box<TypeRef>),
+    /// A list item or map value that may be `null`.
+    Option(Box<TypeRef>),
+}
+
+/// One API operation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Operation {
+    /// The spec's `operationId`.
+    pub id: String,
+    /// Rust method name.
+    pub method_name: String,
+    /// HTTP method, upper case.
+    pub http_method: String,
+    /// Path template, e.g. `/files/upload_sessions/{upload_session_id}`.
+    pub path: String,
+    /// Constant name of the server in [`Api::servers`].
+    pub server: String,
+    /// Whether the call can also be made at an absolute URL (its server has variables).
+    pub at_url: bool,
+    /// Safe to retry.
+    pub idempotent: bool,
+    /// Doc comment (summary and description).
+    pub docs: Option<String>,
+    /// Path parameters, in template order.
+    pub path_params: Vec<Param>,
+    /// Query parameters, in spec order.
+    pub query_params: Vec<Param>,
+    /// Header parameters, in spec order.
+    pub header_params: Vec<Param>,
+    /// Request body.
+    pub body: Option<RequestBody>,
+    /// Name of the request struct, when the operation has query, header or non-JSON body inputs.
+    pub request_type: Option<String>,
+    /// Success outcomes, by status.
+    pub outcomes: Vec<Outcome>,
+    /// Name of the response enum, when there is more than one outcome or an outcome has headers.
+    pub response_type: Option<String>,
+    /// Type of the error body.
+    pub error: TypeRef,
+}
+
+/// A path, query or header parameter.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Param {
+    /// Rust name.
+    pub rust_name: String,
+    /// Name on the wire.
+    pub wire_name: String,
+    /// Type.
+    pub ty: TypeRef,
+    /// Required.
+    pub required: bool,
+    /// For arrays in a query: `true` repeats the name, `false` joins with commas.
+    pub explode: bool,
+    /// Sent as JSON text (an object, or a list of objects, in a query).
+    pub json: bool,
+    /// Doc comment.
+    pub docs: Option<String>,
+}
+
+/// A request body.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RequestBody {
+    /// Media type sent as `Content-Type`.
+    pub media_type: String,
+    /// How the body is encoded.
+    pub kind: BodyKind,
+    /// Required.
+    pub required: bool,
+    /// Doc comment.
+    pub docs: Option<String>,
+}
+
+/// How a request body is encoded.
+#[derive(Debug, Clone, PartialEq)]
+pub enum BodyKind {
+    /// Serialized as JSON.
+    Json(TypeRef),
+    /// Raw bytes or a byte stream, sent as they are.
+    Bytes,
+}
+
+/// A success outcome of an operation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    /// HTTP status (e.g. 201).
+    pub status: u16,
+    /// Rust variant name (e.g. `Created`).
+    pub variant: String,
+    /// Body.
+    pub body: OutcomeBody,
+    /// Response headers the spec declares.
+    pub headers: Vec<ResponseHeader>,
+    /// Doc comment.
+    pub docs: Option<String>,
+}
+
+/// The body of an outcome.
+#[derive(Debug, Clone, PartialEq)]
+pub enum OutcomeBody {
+    /// No body.
+    Empty,
+    /// A JSON body.
+    Json(TypeRef),
+    /// Raw bytes.
+    Bytes,
+}
+
+/// A response header.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResponseHeader {
+    /// Rust field name.
+    pub rust_name: String,
+    /// Header name.
+    pub wire_name: String,
+    /// Type (parsed with `FromStr`).
+    pub ty: TypeRef,
+    /// Required.
+    pub required: bool,
+    /// Doc comment.
+    pub docs: Option<String>,
+}

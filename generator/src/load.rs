@@ -1,0 +1,447 @@
+//! Load: read a spec (JSON or YAML), apply overlays, check the version, and
+//! deserialize it into `openapiv3::OpenAPI`.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::error::Error;
+
+/// A spec read from disk, with overlays applied.
+#[derive(Debug, Clone)]
+pub struct LoadedSpec {
+    /// The spec file (used in error messages).
+    pub path: PathBuf,
+    /// The document as JSON, overlays applied.
+    pub json: Value,
+    /// The typed document.
+    pub openapi: openapiv3::OpenAPI,
+}
+
+/// Reads `path`, applies `overlays` in order, and checks that it is OpenAPI 3.0.
+pub fn load(path: &Path, overlays: &[PathBuf]) -> Result<LoadedSpec, Error> {
+    let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    let mut json = parse_document(path, &text)?;
+    check_version(path, &json)?;
+    for overlay in overlays {
+        apply_overlay_file(&mut json, overlay)?;
+    }
+    let openapi = from_json(path, &json)?;
+    Ok(LoadedSpec {
+        path: path.to_owned(),
+        json,
+        openapi,
+    })
+}
+
+/// Parses JSON (by extension `.json` or a leading `{`) with serde_json, anything
+/// else as YAML with serde_yaml.
+pub fn parse_document(path: &Path, text: &str) -> Result<Value, Error> {
+    let is_json = match path.extension().and_then(|e| e.to_str()) {
+        Some("json") => true,
+        Some("yaml" | "yml") => false,
+        _ => text.trim_start().starts_with('{'),
+    };
+    if is_json {
+        serde_json::from_str(text).map_err(|e| Error::Syntax {
+            path: path.to_owned(),
+            format: "JSON",
+            line: e.line(),
+            column: e.column(),
+            message: strip_location(&e.to_string()),
+        })
+    } else {
+        let mut yaml: serde_yaml::Value = serde_yaml::from_str(text).map_err(|e| {
+            let (line, column) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
+            Error::Syntax {
+                path: path.to_owned(),
+                format: "YAML",
+                line,
+                column,
+                message: strip_location(&e.to_string()),
+            }
+        })?;
+        yaml.apply_merge().map_err(|e| Error::Invalid {
+            path: path.to_owned(),
+            pointer: String::new(),
+            message: e.to_string(),
+        })?;
+        yaml_to_json(path, yaml, &mut String::new())
+    }
+}
+
+/// serde's messages end with " at line L column C"; we report those separately.
+fn strip_location(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(i) => message[..i].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
+/// Converts YAML to JSON. Scalar keys (YAML lets `200:` be a number) become strings,
+/// as OpenAPI means them; anything JSON cannot hold is an error at its pointer.
+fn yaml_to_json(
+    path: &Path,
+    yaml: serde_yaml::Value,
+    pointer: &mut String,
+) -> Result<Value, Error> {
+    use serde_yaml::Value as Y;
+    let invalid = |pointer: &str, message: String| Error::Invalid {
+        path: path.to_owned(),
+        pointer: pointer.to_owned(),
+        message,
+    };
+    Ok(match yaml {
+        Y::Null => Value::Null,
+        Y::Bool(b) => Value::Bool(b),
+        Y::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                Value::from(i)
+            } else if let Some(u) = n.as_u64() {
+                Value::from(u)
+            } else {
+                let f = n.as_f64().unwrap_or(f64::NAN);
+                serde_json::Number::from_f64(f)
+                    .map(Value::Number)
+                    .ok_or_else(|| {
+                        invalid(pointer, format!("number {f} cannot be represented in JSON"))
+                    })?
+            }
+        }
+        Y::String(s) => Value::String(s),
+        Y::Sequence(items) => {
+            let mut out = Vec::with_capacity(items.len());
+            for (i, item) in items.into_iter().enumerate() {
+                let len = pointer.len();
+                pointer.push_str(&format!("/{i}"));
+                out.push(yaml_to_json(path, item, pointer)?);
+                pointer.truncate(len);
+            }
+            Value::Array(out)
+        }
+        Y::Mapping(map) => {
+            let mut out = serde_json::Map::with_capacity(map.len());
+            for (key, value) in map {
+                let key = match key {
+                    Y::String(s) => s,
+                    Y::Number(n) => n.to_string(),
+                    Y::Bool(b) => b.to_string(),
+                    other => {
+                        return Err(invalid(
+                            pointer,
+                            format!("mapping key {other:?} is not a string"),
+                        ));
+                    }
+                };
+                let len = pointer.len();
+                pointer.push('/');
+                pointer.push_str(&escape_pointer(&key));
+                let value = yaml_to_json(path, value, pointer)?;
+                pointer.truncate(len);
+                out.insert(key, value);
+            }
+            Value::Object(out)
+        }
+        Y::Tagged(tagged) => {
+            return Err(invalid(
+                pointer,
+                format!("YAML tag {} is not supported", tagged.tag),
+            ));
+        }
+    })
+}
+
+/// Escapes one JSON pointer token (RFC 6901).
+pub fn escape_pointer(token: &str) -> String {
+    token.replace('~', "~0").replace('/', "~1")
+}
+
+/// Accepts OpenAPI 3.0.x only, with a clear word for 3.1 and Swagger 2.
+fn check_version(path: &Path, json: &Value) -> Result<(), Error> {
+    let unsupported = |message: String| Error::Unsupported {
+        path: path.to_owned(),
+        message,
+    };
+    if let Some(version) = json.get("swagger") {
+        return Err(unsupported(format!(
+            "Swagger {} is not supported: this generator reads OpenAPI 3.0 (convert the file first)",
+            version.as_str().unwrap_or("2.x")
+        )));
+    }
+    match json.get("openapi") {
+        Some(Value::String(v)) if v.starts_with("3.0") => Ok(()),
+        Some(Value::String(v)) if v.starts_with("3.1") => Err(unsupported(format!(
+            "OpenAPI {v} is not supported: this generator reads OpenAPI 3.0.x (3.1 changes the schema dialect)"
+        ))),
+        Some(Value::String(v)) => Err(unsupported(format!(
+            "OpenAPI version {v:?} is not supported: this generator reads OpenAPI 3.0.x"
+        ))),
+        Some(_) => Err(Error::Invalid {
+            path: path.to_owned(),
+            pointer: "/openapi".into(),
+            message: "the version must be a string such as \"3.0.3\"".into(),
+        }),
+        None if json.is_object() => Err(Error::Invalid {
+            path: path.to_owned(),
+            pointer: "/openapi".into(),
+            message: "missing: not an OpenAPI document (no `openapi` version field)".into(),
+        }),
+        None => Err(Error::Invalid {
+            path: path.to_owned(),
+            pointer: String::new(),
+            message: "the document is not an object: not an OpenAPI document".into(),
+        }),
+    }
+}
+
+/// Deserializes the typed document, reporting the JSON pointer of what does not fit.
+fn from_json(path: &Path, json: &Value) -> Result<openapiv3::OpenAPI, Error> {
+    let (pointer, message) = match typed::<openapiv3::OpenAPI>(json, "") {
+        Ok(openapi) => return Ok(openapi),
+        // openapiv3's maps deserialize through helpers that hide the path below them;
+        // look for the same failure part by part to name a precise pointer.
+        Err(top) => locate_invalid(json).unwrap_or(top),
+    };
+    Err(Error::Invalid {
+        path: path.to_owned(),
+        pointer,
+        message,
+    })
+}
+
+/// Deserializes `value` (found at `base`) as `T`, or returns (pointer, message).
+fn typed<T: serde::de::DeserializeOwned>(value: &Value, base: &str) -> Result<T, (String, String)> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let mut pointer = base.to_owned();
+        for segment in e.path().iter() {
+            match segment {
+                serde_path_to_error::Segment::Seq { index } => {
+                    pointer.push_str(&format!("/{index}"))
+                }
+                serde_path_to_error::Segment::Map { key } => {
+                    pointer.push('/');
+                    pointer.push_str(&escape_pointer(key));
+                }
+                serde_path_to_error::Segment::Enum { .. }
+                | serde_path_to_error::Segment::Unknown => {}
+            }
+        }
+        (pointer, e.into_inner().to_string())
+    })
+}
+
+/// The first part of the document (deepest first) that does not deserialize.
+fn locate_invalid(json: &Value) -> Option<(String, String)> {
+    use openapiv3::{
+        Header, Operation, Parameter, PathItem, ReferenceOr, RequestBody, Response, Schema,
+    };
+    fn check<T: serde::de::DeserializeOwned>(
+        value: &Value,
+        pointer: &str,
+    ) -> Option<(String, String)> {
+        typed::<T>(value, pointer).err()
+    }
+    fn entries<'v>(value: &'v Value, base: &str) -> Vec<(String, &'v Value)> {
+        value
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(k, v)| (format!("{base}/{}", escape_pointer(k)), v))
+            .collect()
+    }
+    for (item_pointer, item) in entries(&json["paths"], "/paths") {
+        for method in [
+            "get", "put", "post", "delete", "options", "head", "patch", "trace",
+        ] {
+            let Some(op) = item.get(method) else { continue };
+            let op_pointer = format!("{item_pointer}/{method}");
+            for (i, param) in op["parameters"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .enumerate()
+            {
+                let found =
+                    check::<ReferenceOr<Parameter>>(param, &format!("{op_pointer}/parameters/{i}"));
+                if found.is_some() {
+                    return found;
+                }
+            }
+            if let Some(body) = op.get("requestBody") {
+                let found =
+                    check::<ReferenceOr<RequestBody>>(body, &format!("{op_pointer}/requestBody"));
+                if found.is_some() {
+                    return found;
+                }
+            }
+            for (pointer, response) in entries(&op["responses"], &format!("{op_pointer}/responses"))
+            {
+                let found = check::<ReferenceOr<Response>>(response, &pointer);
+                if found.is_some() {
+                    return found;
+                }
+            }
+            let found = check::<Operation>(op, &op_pointer);
+            if found.is_some() {
+                return found;
+            }
+        }
+        let found = check::<ReferenceOr<PathItem>>(item, &item_pointer);
+        if found.is_some() {
+            return found;
+        }
+    }
+    let components = &json["components"];
+    let sections: [(&str, fn(&Value, &str) -> Option<(String, String)>); 5] = [
+        ("schemas", check::<ReferenceOr<Schema>>),
+        ("parameters", check::<ReferenceOr<Parameter>>),
+        ("responses", check::<ReferenceOr<Response>>),
+        ("requestBodies", check::<ReferenceOr<RequestBody>>),
+        ("headers", check::<ReferenceOr<Header>>),
+    ];
+    for (section, check) in sections {
+        for (pointer, value) in entries(&components[section], &format!("/components/{section}")) {
+            let found = check(value, &pointer);
+            if found.is_some() {
+                return found;
+            }
+        }
+    }
+    None
+}
+
+/// Applies an OAI Overlay 1.0 document read from `overlay_path`.
+pub fn apply_overlay_file(json: &mut Value, overlay_path: &Path) -> Result<(), Error> {
+    let text = std::fs::read_to_string(overlay_path).map_err(|source| Error::Read {
+        path: overlay_path.to_owned(),
+        source,
+    })?;
+    let overlay = parse_document(overlay_path, &text)?;
+    apply_overlay(json, &overlay).map_err(|message| Error::Overlay {
+        path: overlay_path.to_owned(),
+        message,
+    })
+}
+
+/// Applies an overlay document: each action's JSONPath `target` selects nodes, which
+/// `update` merges into (objects merge recursively, arrays get the value appended) or
+/// `remove: true` deletes. A target that selects nothing is an error: it means the
+/// spec changed under the overlay.
+pub fn apply_overlay(json: &mut Value, overlay: &Value) -> Result<(), String> {
+    match overlay.get("overlay").and_then(Value::as_str) {
+        Some(v) if v.starts_with("1.") => {}
+        Some(v) => {
+            return Err(format!(
+                "overlay version {v:?} is not supported (expected 1.0.x)"
+            ));
+        }
+        None => return Err("missing `overlay` version field: not an OAI Overlay document".into()),
+    }
+    let actions = overlay
+        .get("actions")
+        .and_then(Value::as_array)
+        .ok_or("missing `actions` list")?;
+    for (i, action) in actions.iter().enumerate() {
+        let at = format!("/actions/{i}");
+        let target = action
+            .get("target")
+            .and_then(Value::as_str)
+            .ok_or_else(|| format!("{at}: missing `target`"))?;
+        let path = serde_json_path::JsonPath::parse(target)
+            .map_err(|e| format!("{at}/target: invalid JSONPath {target:?}: {e}"))?;
+        let pointers: Vec<String> = path
+            .query_located(json)
+            .locations()
+            .map(|location| location.to_json_pointer())
+            .collect();
+        if pointers.is_empty() {
+            return Err(format!(
+                "{at}/target: {target:?} selects nothing in the spec"
+            ));
+        }
+        let remove = action
+            .get("remove")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
+        match (action.get("update"), remove) {
+            (Some(_), true) => return Err(format!("{at}: has both `update` and `remove`")),
+            (None, false) => return Err(format!("{at}: has neither `update` nor `remove: true`")),
+            (Some(update), false) => {
+                for pointer in &pointers {
+                    let node = json
+                        .pointer_mut(pointer)
+                        .ok_or_else(|| format!("{at}: {pointer} vanished while applying"))?;
+                    merge(node, update).map_err(|e| format!("{at}: at {pointer}: {e}"))?;
+                }
+            }
+            (None, true) => {
+                // Remove from the last match backwards, so array indices stay valid.
+                for pointer in pointers.iter().rev() {
+                    remove_at(json, pointer).map_err(|e| format!("{at}: {e}"))?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn merge(target: &mut Value, update: &Value) -> Result<(), String> {
+    match (target, update) {
+        (Value::Object(target), Value::Object(update)) => {
+            for (key, value) in update {
+                match target.get_mut(key) {
+                    Some(existing) if existing.is_object() && value.is_object() => {
+                        merge(existing, value)?
+                    }
+                    _ => {
+                        target.insert(key.clone(), value.clone());
+                    }
+                }
+            }
+            Ok(())
+        }
+        (Value::Array(target), update) => {
+            target.push(update.clone());
+            Ok(())
+        }
+        (target, _) => Err(format!(
+            "cannot update a {} (only objects and arrays can be updated)",
+            kind_of(target)
+        )),
+    }
+}
+
+fn remove_at(json: &mut Value, pointer: &str) -> Result<(), String> {
+    let (parent, last) = pointer
+        .rsplit_once('/')
+        .ok_or_else(|| "cannot remove the document root".to_owned())?;
+    let key = last.replace("~1", "/").replace("~0", "~");
+    match json.pointer_mut(parent) {
+        Some(Value::Object(map)) => {
+            map.shift_remove(&key);
+            Ok(())
+        }
+        Some(Value::Array(items)) => {
+            let index: usize = key.parse().map_err(|_| format!("bad index in {pointer}"))?;
+            if index < items.len() {
+                items.remove(index);
+            }
+            Ok(())
+        }
+        _ => Err(format!("{pointer} has no parent to remove it from")),
+    }
+}
+
+fn kind_of(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}

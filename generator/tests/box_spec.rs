@@ -1,0 +1,91 @@
+//! Box's own, unchanged `openapi.json` (from `../shared`, when it is there) gives the
+//! same Rust API as `spec/`, and the generator accepts the whole of it.
+
+mod common;
+
+use common::{box_spec, strip_comments, workspace_root};
+use oas_codegen::{Config, Input, generate};
+
+#[test]
+fn box_spec_gives_the_same_api_as_spec_folder() {
+    let Some(spec) = box_spec() else {
+        println!("skipped: ../shared/box-openapi/openapi.json is not there");
+        return;
+    };
+    let root = workspace_root();
+    let config = Config::load(&root.join("spec/codegen.toml")).unwrap();
+    let output = generate(&Input {
+        spec,
+        config,
+        spec_label: "openapi.json".into(),
+    })
+    .unwrap();
+    let committed_dir = root.join("generated/src/generated");
+    let mut committed_files: Vec<String> = std::fs::read_dir(&committed_dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    committed_files.sort();
+    assert_eq!(
+        committed_files,
+        output.files.keys().cloned().collect::<Vec<_>>()
+    );
+    for (name, text) in &output.files {
+        let committed = std::fs::read_to_string(committed_dir.join(name)).unwrap();
+        let (ours, boxs) = (strip_comments(&committed), strip_comments(text));
+        if ours != boxs {
+            let diff = similar_lines(&ours, &boxs);
+            panic!("{name}: Box's spec gives different code than spec/ (comments aside):\n{diff}");
+        }
+    }
+    assert_eq!(output.api.operations.len(), 7);
+}
+
+/// The lines that differ, for a readable failure.
+fn similar_lines(a: &str, b: &str) -> String {
+    let a: Vec<&str> = a.lines().collect();
+    let b: Vec<&str> = b.lines().collect();
+    let first = a
+        .iter()
+        .zip(&b)
+        .position(|(x, y)| x != y)
+        .unwrap_or(a.len().min(b.len()));
+    let from = first.saturating_sub(3);
+    format!(
+        "from spec/ (line {first}):\n{}\nfrom openapi.json:\n{}",
+        a[from..(first + 5).min(a.len())].join("\n"),
+        b[from..(first + 5).min(b.len())].join("\n")
+    )
+}
+
+#[test]
+fn whole_box_spec_generates_deterministically() {
+    let Some(spec) = box_spec() else {
+        println!("skipped: ../shared/box-openapi/openapi.json is not there");
+        return;
+    };
+    let input = Input {
+        spec,
+        config: Config::select_all(),
+        spec_label: "openapi.json".into(),
+    };
+    let first = generate(&input).unwrap();
+    let second = generate(&input).unwrap();
+    assert_eq!(first, second);
+    let paths = first
+        .api
+        .operations
+        .iter()
+        .map(|op| op.path.as_str())
+        .collect::<std::collections::BTreeSet<_>>();
+    assert_eq!(
+        paths.len(),
+        186,
+        "every path of the official spec is generated"
+    );
+    assert!(
+        first.api.types.len() >= 305,
+        "{} types",
+        first.api.types.len()
+    );
+}

@@ -1,0 +1,251 @@
+//! Bad input gets a clear error that says what is wrong and where; never a panic.
+
+mod common;
+
+use std::path::Path;
+
+use oas_codegen::{Config, Error, Input, generate};
+
+fn generate_text(file_name: &str, text: &str) -> Result<oas_codegen::Output, Error> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(file_name);
+    std::fs::write(&path, text).unwrap();
+    generate_path(&path, Config::select_all())
+}
+
+fn generate_path(path: &Path, mut config: Config) -> Result<oas_codegen::Output, Error> {
+    if config.dir.as_os_str().is_empty() {
+        config.dir = path.parent().unwrap().to_owned();
+    }
+    generate(&Input {
+        spec: path.to_owned(),
+        config,
+        spec_label: "spec".into(),
+    })
+}
+
+fn message(result: Result<oas_codegen::Output, Error>) -> String {
+    match result {
+        Ok(_) => panic!("expected an error"),
+        Err(e) => e.to_string(),
+    }
+}
+
+const MINIMAL: &str = r##"
+openapi: 3.0.3
+info: {title: t, version: "1"}
+paths:
+  /x:
+    get:
+      operationId: get_x
+      responses:
+        "200":
+          description: ok
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/X"}
+components:
+  schemas:
+    X:
+      type: object
+      properties:
+        a: {type: string}
+"##;
+
+#[test]
+fn minimal_spec_generates() {
+    let output = generate_text("spec.yaml", MINIMAL).unwrap();
+    assert_eq!(output.api.operations.len(), 1);
+}
+
+#[test]
+fn missing_file() {
+    let msg = message(generate_path(
+        Path::new("/nonexistent/spec.yaml"),
+        Config::select_all(),
+    ));
+    assert!(
+        msg.starts_with("cannot read /nonexistent/spec.yaml"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn invalid_yaml_has_line_and_column() {
+    let msg = message(generate_text(
+        "spec.yaml",
+        "openapi: 3.0.3\ninfo:\n  title: [unclosed\n",
+    ));
+    assert!(msg.contains("invalid YAML at line"), "{msg}");
+    assert!(msg.contains("spec.yaml"), "{msg}");
+}
+
+#[test]
+fn invalid_json_has_line_and_column() {
+    let msg = message(generate_text(
+        "spec.json",
+        "{\n  \"openapi\": \"3.0.3\",\n  \"info\": }\n",
+    ));
+    assert!(msg.contains("invalid JSON at line 3, column 11"), "{msg}");
+}
+
+#[test]
+fn openapi_3_1_is_not_supported() {
+    let msg = message(generate_text(
+        "spec.yaml",
+        &MINIMAL.replace("3.0.3", "3.1.0"),
+    ));
+    assert!(msg.contains("OpenAPI 3.1.0 is not supported"), "{msg}");
+}
+
+#[test]
+fn swagger_2_is_not_supported() {
+    let msg = message(generate_text(
+        "spec.json",
+        r#"{"swagger": "2.0", "info": {}, "paths": {}}"#,
+    ));
+    assert!(msg.contains("Swagger 2.0 is not supported"), "{msg}");
+}
+
+#[test]
+fn not_an_openapi_document() {
+    let msg = message(generate_text("spec.yaml", "hello: world\n"));
+    assert!(msg.contains("at /openapi: missing"), "{msg}");
+}
+
+#[test]
+fn schema_that_does_not_fit_openapi_names_its_pointer() {
+    let bad = MINIMAL.replace("description: ok", "description: [1, 2]");
+    let msg = message(generate_text("spec.yaml", &bad));
+    assert!(msg.contains("at /paths/~1x/get/responses/200"), "{msg}");
+}
+
+#[test]
+fn dangling_ref_names_pointer_and_target() {
+    let bad = MINIMAL.replace(
+        "a: {type: string}",
+        "a: {$ref: \"#/components/schemas/Nope\"}",
+    );
+    let msg = message(generate_text("spec.yaml", &bad));
+    assert!(
+        msg.contains(
+            "at /components/schemas/X/properties/a: dangling $ref \"#/components/schemas/Nope\""
+        ),
+        "{msg}"
+    );
+}
+
+#[test]
+fn unsupported_construct_is_named_by_pointer() {
+    let bad = MINIMAL.replace("a: {type: string}", "a: {not: {type: string}}");
+    let msg = message(generate_text("spec.yaml", &bad));
+    assert!(
+        msg.contains("at /components/schemas/X/properties/a: cannot generate code for `not`"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn cookie_parameter_is_refused() {
+    let bad = MINIMAL.replace(
+        "      operationId: get_x\n",
+        "      operationId: get_x\n      parameters:\n        - {name: c, in: cookie, schema: {type: string}}\n",
+    );
+    let msg = message(generate_text("spec.yaml", &bad));
+    assert!(
+        msg.contains("at /paths/~1x/get/parameters/0: cannot generate code for a cookie parameter"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn path_placeholder_without_parameter() {
+    let bad = MINIMAL.replace("  /x:\n", "  /x/{id}:\n");
+    let msg = message(generate_text("spec.yaml", &bad));
+    assert!(msg.contains("has {id} but no path parameter"), "{msg}");
+}
+
+#[test]
+fn success_range_is_refused() {
+    let bad = MINIMAL.replace("\"200\":", "\"2XX\":");
+    let msg = message(generate_text("spec.yaml", &bad));
+    assert!(msg.contains("a success status range 2XX"), "{msg}");
+}
+
+#[test]
+fn overlay_target_that_selects_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("spec.yaml");
+    std::fs::write(&spec, MINIMAL).unwrap();
+    std::fs::write(
+        dir.path().join("o.yaml"),
+        "overlay: 1.0.0\ninfo: {title: o, version: '1'}\nactions:\n  - target: $.paths['/gone'].get\n    update: {summary: s}\n",
+    )
+    .unwrap();
+    let mut config = Config::select_all();
+    config.overlays = vec!["o.yaml".into()];
+    config.dir = dir.path().to_owned();
+    let msg = message(generate_path(&spec, config));
+    assert!(
+        msg.contains("o.yaml")
+            && msg.contains("/actions/0/target")
+            && msg.contains("selects nothing"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn overlay_update_and_remove_apply() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("spec.yaml");
+    std::fs::write(&spec, MINIMAL).unwrap();
+    std::fs::write(
+        dir.path().join("o.yaml"),
+        "overlay: 1.0.0\ninfo: {title: o, version: '1'}\nactions:\n  \
+         - target: $.components.schemas.X.properties\n    update: {b: {type: integer}}\n  \
+         - target: $.components.schemas.X.properties.a\n    remove: true\n",
+    )
+    .unwrap();
+    let mut config = Config::select_all();
+    config.overlays = vec!["o.yaml".into()];
+    config.dir = dir.path().to_owned();
+    let output = generate_path(&spec, config).unwrap();
+    let types = &output.files["types.rs"];
+    assert!(types.contains("pub b: Option<i64>"), "{types}");
+    assert!(!types.contains("pub a:"), "{types}");
+}
+
+#[test]
+fn config_naming_an_unknown_operation() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("spec.yaml");
+    std::fs::write(&spec, MINIMAL).unwrap();
+    let mut config =
+        Config::parse("[select]\nall = true\n[operations]\nget_y = \"fetch\"\n").unwrap();
+    config.dir = dir.path().to_owned();
+    let msg = message(generate_path(&spec, config));
+    assert!(
+        msg.contains("names operation \"get_y\", which") && msg.contains("does not have"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn config_syntax_error_has_line() {
+    let err = Config::parse("[select\n").unwrap_err();
+    assert!(err.contains("line 1"), "{err}");
+}
+
+#[test]
+fn selecting_nothing_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("spec.yaml");
+    std::fs::write(&spec, MINIMAL).unwrap();
+    let mut config = Config::parse("[select]\ntags = [\"nope\"]\n").unwrap();
+    config.dir = dir.path().to_owned();
+    let msg = message(generate_path(&spec, config));
+    assert!(
+        msg.contains("selects tag \"nope\", which no operation"),
+        "{msg}"
+    );
+}

@@ -1,0 +1,218 @@
+//! `cargo xtask codegen`: run the generator and write (or check) `generated/`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use oas_codegen::{Config, Input, display_path, generate};
+
+/// Why the command did not succeed.
+#[derive(Debug)]
+pub enum Failure {
+    /// The command line is wrong.
+    Usage(String),
+    /// `--check` found differences (already printed).
+    Stale,
+    /// Anything else, with its message.
+    Error(String),
+}
+
+/// Parsed options.
+#[derive(Debug, Default)]
+pub struct Args {
+    spec: Option<PathBuf>,
+    config: Option<PathBuf>,
+    out: Option<PathBuf>,
+    check: bool,
+}
+
+impl Args {
+    /// Parses `--spec PATH --config PATH --out DIR --check` (also `--flag=value`).
+    pub fn parse(args: &[String]) -> Result<Args, Failure> {
+        let mut parsed = Args::default();
+        let mut iter = args.iter();
+        while let Some(arg) = iter.next() {
+            let (flag, inline) = match arg.split_once('=') {
+                Some((flag, value)) if flag.starts_with("--") => (flag, Some(value.to_owned())),
+                _ => (arg.as_str(), None),
+            };
+            let mut value = |name: &str| -> Result<PathBuf, Failure> {
+                inline
+                    .clone()
+                    .or_else(|| iter.next().cloned())
+                    .map(PathBuf::from)
+                    .ok_or_else(|| Failure::Usage(format!("{name} needs a value")))
+            };
+            match flag {
+                "--spec" => parsed.spec = Some(value("--spec")?),
+                "--config" => parsed.config = Some(value("--config")?),
+                "--out" => parsed.out = Some(value("--out")?),
+                "--check" => parsed.check = true,
+                other => return Err(Failure::Usage(format!("unknown option {other:?}"))),
+            }
+        }
+        Ok(parsed)
+    }
+}
+
+/// The workspace root (the xtask crate's parent).
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_owned)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+/// Runs the command.
+pub fn run(args: &Args) -> Result<(), Failure> {
+    let root = workspace_root();
+    let config_path = args
+        .config
+        .clone()
+        .unwrap_or_else(|| root.join("spec/codegen.toml"));
+    let config = Config::load(&config_path).map_err(|e| Failure::Error(e.to_string()))?;
+    let spec = match (&args.spec, &config.spec) {
+        (Some(spec), _) => spec.clone(),
+        (None, Some(spec)) => config.dir.join(spec),
+        (None, None) => {
+            return Err(Failure::Usage(format!(
+                "no spec: pass --spec or set `spec` in {}",
+                config_path.display()
+            )));
+        }
+    };
+    let out = args.out.clone().unwrap_or_else(|| root.join("generated"));
+    let input = Input {
+        spec_label: display_path(&spec, &root),
+        spec,
+        config,
+    };
+    let output = generate(&input).map_err(|e| Failure::Error(e.to_string()))?;
+    let dir = out.join("src/generated");
+    if args.check {
+        check(&dir, &output.files)
+    } else {
+        write(&root, &out, &dir, &output.files)?;
+        eprintln!(
+            "wrote {} files to {} ({} operations, {} types)",
+            output.files.len(),
+            dir.display(),
+            output.api.operations.len(),
+            output.api.types.len()
+        );
+        Ok(())
+    }
+}
+
+fn io_error(path: &Path, e: std::io::Error) -> Failure {
+    Failure::Error(format!("{}: {e}", path.display()))
+}
+
+/// Writes the files, removes generated files that are no longer produced, and gives a
+/// new output folder a crate manifest so it builds on its own.
+fn write(
+    root: &Path,
+    out: &Path,
+    dir: &Path,
+    files: &BTreeMap<String, String>,
+) -> Result<(), Failure> {
+    std::fs::create_dir_all(dir).map_err(|e| io_error(dir, e))?;
+    for (name, contents) in files {
+        let path = dir.join(name);
+        if std::fs::read_to_string(&path).ok().as_deref() != Some(contents.as_str()) {
+            std::fs::write(&path, contents).map_err(|e| io_error(&path, e))?;
+        }
+    }
+    for stale in existing_files(dir)?
+        .into_iter()
+        .filter(|name| !files.contains_key(name))
+    {
+        let path = dir.join(&stale);
+        std::fs::remove_file(&path).map_err(|e| io_error(&path, e))?;
+    }
+    scaffold(root, out)
+}
+
+/// A crate around the generated module, for an output folder that has none yet.
+fn scaffold(root: &Path, out: &Path) -> Result<(), Failure> {
+    let manifest = out.join("Cargo.toml");
+    if manifest.exists() {
+        return Ok(());
+    }
+    let runtime = std::fs::canonicalize(root.join("runtime"))
+        .map_err(|e| io_error(&root.join("runtime"), e))?;
+    let name = out
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "generated-client".into());
+    let toml = format!(
+        "[package]\nname = {name:?}\nversion = \"0.1.0\"\nedition = \"2024\"\npublish = false\n\n\
+         [dependencies]\noas-runtime = {{ path = {runtime:?} }}\nserde = {{ version = \"1\", features = [\"derive\"] }}\n\
+         serde_json = \"1\"\nchrono = {{ version = \"0.4\", default-features = false, features = [\"std\", \"serde\"] }}\n\n\
+         [workspace]\n",
+        runtime = runtime.display().to_string(),
+    );
+    std::fs::write(&manifest, toml).map_err(|e| io_error(&manifest, e))?;
+    let lib = out.join("src/lib.rs");
+    if !lib.exists() {
+        let text = "//! A client generated by `cargo xtask codegen`.\n\n#[rustfmt::skip]\nmod generated;\n\npub use generated::*;\n";
+        std::fs::write(&lib, text).map_err(|e| io_error(&lib, e))?;
+    }
+    Ok(())
+}
+
+fn existing_files(dir: &Path) -> Result<Vec<String>, Failure> {
+    let mut names = Vec::new();
+    match std::fs::read_dir(dir) {
+        Ok(entries) => {
+            for entry in entries {
+                let entry = entry.map_err(|e| io_error(dir, e))?;
+                names.push(entry.file_name().to_string_lossy().into_owned());
+            }
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(io_error(dir, e)),
+    }
+    names.sort();
+    Ok(names)
+}
+
+/// Compares the files on disk with fresh output; prints a unified diff of each
+/// difference.
+fn check(dir: &Path, files: &BTreeMap<String, String>) -> Result<(), Failure> {
+    let mut stale = Vec::new();
+    for (name, fresh) in files {
+        let path = dir.join(name);
+        let current = std::fs::read_to_string(&path).unwrap_or_default();
+        if &current != fresh {
+            let diff = similar::TextDiff::from_lines(current.as_str(), fresh.as_str());
+            let on_disk = format!("{} (on disk)", path.display());
+            let generated = format!("{} (generated)", path.display());
+            print!(
+                "{}",
+                diff.unified_diff()
+                    .context_radius(3)
+                    .header(&on_disk, &generated)
+            );
+            stale.push(name.clone());
+        }
+    }
+    for extra in existing_files(dir)?
+        .into_iter()
+        .filter(|name| !files.contains_key(name))
+    {
+        println!("{} is not generated any more", dir.join(&extra).display());
+        stale.push(extra);
+    }
+    stale.sort();
+    if stale.is_empty() {
+        eprintln!("{} is up to date", dir.display());
+        Ok(())
+    } else {
+        eprintln!(
+            "error: {} is stale ({}); run `cargo xtask codegen`",
+            dir.display(),
+            stale.join(", ")
+        );
+        Err(Failure::Stale)
+    }
+}

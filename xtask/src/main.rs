@@ -1,0 +1,51 @@
+//! `cargo xtask`: the project's automation, in Rust so it runs wherever cargo does.
+//!
+//! ```text
+//! cargo xtask codegen [--spec PATH] [--config PATH] [--out DIR] [--check]
+//! ```
+
+mod codegen;
+
+use std::process::ExitCode;
+
+const USAGE: &str = "\
+usage: cargo xtask <command> [options]
+
+commands:
+  codegen    generate the client crate from the OpenAPI spec
+             --spec PATH     spec to read (JSON or YAML; default: the config's `spec`)
+             --config PATH   generation config (default: spec/codegen.toml)
+             --out DIR       crate folder to write into (default: generated/);
+                             files go to DIR/src/generated/
+             --check         write nothing; exit 1 and print a diff if DIR is stale
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let Some((command, rest)) = args.split_first() else {
+        eprint!("{USAGE}");
+        return ExitCode::from(2);
+    };
+    let result = match command.as_str() {
+        "codegen" => codegen::Args::parse(rest).and_then(|args| codegen::run(&args)),
+        "help" | "--help" | "-h" => {
+            print!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        other => Err(codegen::Failure::Usage(format!(
+            "unknown command {other:?}"
+        ))),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(codegen::Failure::Usage(message)) => {
+            eprintln!("error: {message}\n\n{USAGE}");
+            ExitCode::from(2)
+        }
+        Err(codegen::Failure::Stale) => ExitCode::from(1),
+        Err(codegen::Failure::Error(message)) => {
+            eprintln!("error: {message}");
+            ExitCode::from(1)
+        }
+    }
+}
