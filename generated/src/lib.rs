@@ -32,4 +32,9 @@ mod generated;
 
 pub use generated::types::*;
 pub use generated::*;
+
+/// The README's example, compiled as a doctest so it cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
 pub use oas_runtime::{AccessToken, Body, Bytes, Config, RetryPolicy, StaticToken, TokenProvider};

@@ -452,7 +452,7 @@ fn emit_client(api: &Api) -> TokenStream {
 
 /// The error type in an operation's signature.
 fn error_tokens(api: &Api, op: &Operation) -> TokenStream {
-    if api.default_error.as_ref() == Some(&op.error) {
+    if api.default_error.as_ref().unwrap_or(&TypeRef::Json) == &op.error {
         quote! { Error }
     } else {
         let ty = type_tokens(&op.error);
@@ -684,8 +684,8 @@ fn path_expression(op: &Operation) -> TokenStream {
         let param = op.path_params.iter().find(|p| p.wire_name == wire);
         let name = ident(param.map_or(wire, |p| p.rust_name.as_str()));
         args.push(match param.map(|p| &p.ty) {
-            Some(TypeRef::String) => quote! { ::oas_runtime::encode_path_segment(#name) },
-            _ => quote! { ::oas_runtime::encode_path_segment(&#name.to_string()) },
+            Some(TypeRef::String) => quote! { ::oas_runtime::path_segment(#wire, #name)? },
+            _ => quote! { ::oas_runtime::path_segment(#wire, &#name.to_string())? },
         });
         rest = &rest[(end + 1).min(rest.len())..];
     }
@@ -742,10 +742,16 @@ fn emit_send(op: &Operation) -> TokenStream {
         let media = &body.media_type;
         let source = if op.request_type.is_some() { quote! { request.body } } else { quote! { body } };
         match (&body.kind, body.required, op.request_type.is_some()) {
-            (BodyKind::Json(_), true, true) => quote! { http.json(&#source)?; },
-            (BodyKind::Json(_), true, false) => quote! { http.json(#source)?; },
-            (BodyKind::Json(_), false, true) => quote! { if let Some(body) = &#source { http.json(body)?; } },
-            (BodyKind::Json(_), false, false) => quote! { if let Some(body) = #source { http.json(body)?; } },
+            // `json` sets `application/json`; another JSON media type replaces it.
+            (BodyKind::Json(_), required, has_request) => {
+                let media = (media != "application/json").then(|| quote! { http.header("content-type", #media)?; });
+                match (required, has_request) {
+                    (true, true) => quote! { http.json(&#source)?; #media },
+                    (true, false) => quote! { http.json(#source)?; #media },
+                    (false, true) => quote! { if let Some(body) = &#source { http.json(body)?; #media } },
+                    (false, false) => quote! { if let Some(body) = #source { http.json(body)?; #media } },
+                }
+            }
             (BodyKind::Bytes, required, _) => {
                 let set = if is_multipart(body) {
                     quote! { http.body(body, #media); http.header("content-type", &request.content_type)?; }

@@ -295,7 +295,8 @@ fn locate_invalid(json: &Value) -> Option<(String, String)> {
         }
     }
     let components = &json["components"];
-    let sections: [(&str, fn(&Value, &str) -> Option<(String, String)>); 5] = [
+    type Check = fn(&Value, &str) -> Option<(String, String)>;
+    let sections: [(&str, Check); 5] = [
         ("schemas", check::<ReferenceOr<Schema>>),
         ("parameters", check::<ReferenceOr<Parameter>>),
         ("responses", check::<ReferenceOr<Response>>),

@@ -1593,16 +1593,15 @@ fn schema_closure(json: &Value, selected: &[SelectedOperation<'_>]) -> BTreeSet<
     while let Some(value) = pending.pop() {
         match value {
             Value::Object(map) => {
-                if let Some(Value::String(reference)) = map.get("$ref") {
-                    if seen_refs.insert(reference.clone()) {
-                        if let Some(name) = reference.strip_prefix(SCHEMA_PREFIX) {
-                            refs.insert(name.replace("~1", "/").replace("~0", "~"));
-                        }
-                        if let Some(target) =
-                            reference.strip_prefix('#').and_then(|p| json.pointer(p))
-                        {
-                            pending.push(target);
-                        }
+                if let Some(Value::String(reference)) = map.get("$ref")
+                    && seen_refs.insert(reference.clone())
+                {
+                    if let Some(name) = reference.strip_prefix(SCHEMA_PREFIX) {
+                        refs.insert(name.replace("~1", "/").replace("~0", "~"));
+                    }
+                    if let Some(target) = reference.strip_prefix('#').and_then(|p| json.pointer(p))
+                    {
+                        pending.push(target);
                     }
                 }
                 pending.extend(map.values());
@@ -1755,10 +1754,10 @@ fn box_cycles(api: &mut Api) {
     for (name, def) in &api.types {
         if let TypeKind::Struct { fields, .. } = &def.kind {
             for (i, field) in fields.iter().enumerate() {
-                if let Some(target) = direct(&field.ty) {
-                    if reaches(target, name) {
-                        to_box.push((name.clone(), i));
-                    }
+                if let Some(target) = direct(&field.ty)
+                    && reaches(target, name)
+                {
+                    to_box.push((name.clone(), i));
                 }
             }
         }
@@ -1784,13 +1783,11 @@ fn derive_defaults(api: &mut Api) {
                 default: false,
                 ..
             } = &def.kind
-            {
-                if fields
+                && fields
                     .iter()
                     .all(|f| f.is_option() || has_default(api, &f.ty))
-                {
-                    changed.push(name.clone());
-                }
+            {
+                changed.push(name.clone());
             }
         }
         if changed.is_empty() {

@@ -170,7 +170,7 @@ impl Client {
                 &operations::ABORT_UPLOAD_SESSION,
                 &format!(
                     "/files/upload_sessions/{}",
-                    ::oas_runtime::encode_path_segment(upload_session_id)
+                    ::oas_runtime::path_segment("upload_session_id", upload_session_id) ?
                 ),
             )?;
         self.send_abort_upload_session(url).await
@@ -210,7 +210,7 @@ impl Client {
                 &operations::COMMIT_UPLOAD_SESSION,
                 &format!(
                     "/files/upload_sessions/{}/commit",
-                    ::oas_runtime::encode_path_segment(upload_session_id)
+                    ::oas_runtime::path_segment("upload_session_id", upload_session_id) ?
                 ),
             )?;
         self.send_commit_upload_session(url, request).await
@@ -290,8 +290,8 @@ impl Client {
             .endpoint(
                 &operations::CREATE_UPLOAD_SESSION_FOR_FILE,
                 &format!(
-                    "/files/{}/upload_sessions",
-                    ::oas_runtime::encode_path_segment(file_id)
+                    "/files/{}/upload_sessions", ::oas_runtime::path_segment("file_id",
+                    file_id) ?
                 ),
             )?;
         let mut http = ::oas_runtime::Request::new(::oas_runtime::Method::POST, url);
@@ -320,7 +320,7 @@ impl Client {
                 &operations::GET_UPLOAD_SESSION,
                 &format!(
                     "/files/upload_sessions/{}",
-                    ::oas_runtime::encode_path_segment(upload_session_id)
+                    ::oas_runtime::path_segment("upload_session_id", upload_session_id) ?
                 ),
             )?;
         self.send_get_upload_session(url).await
@@ -363,7 +363,7 @@ impl Client {
                 &operations::LIST_UPLOAD_SESSION_PARTS,
                 &format!(
                     "/files/upload_sessions/{}/parts",
-                    ::oas_runtime::encode_path_segment(upload_session_id)
+                    ::oas_runtime::path_segment("upload_session_id", upload_session_id) ?
                 ),
             )?;
         self.send_list_upload_session_parts(url, request).await
@@ -414,7 +414,7 @@ impl Client {
                 &operations::UPLOAD_PART,
                 &format!(
                     "/files/upload_sessions/{}",
-                    ::oas_runtime::encode_path_segment(upload_session_id)
+                    ::oas_runtime::path_segment("upload_session_id", upload_session_id) ?
                 ),
             )?;
         self.send_upload_part(url, request).await

@@ -1,0 +1,464 @@
+//! The client: URLs of operations, and sending requests.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use bytes::{Bytes, BytesMut};
+use http::header::{AUTHORIZATION, CONTENT_LENGTH};
+use http::{HeaderMap, HeaderValue, Method};
+use tracing::Instrument;
+use url::Url;
+
+use crate::config::Config;
+use crate::error::{AuthError, ConfigError, InvalidRequest, SendError, TransportError};
+use crate::operation::{Operation, Server};
+use crate::request::{Body, BodyInner, Request};
+use crate::response::Response;
+use crate::retry::{backoff, is_retryable_status, retry_after};
+
+/// A client of an API: sends the requests of its operations.
+///
+/// Cloning a client is cheap, and clones share their connections.
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    config: Config,
+    /// The base URLs of `config`, parsed and checked.
+    base_urls: Vec<(Server, Url)>,
+}
+
+impl Client {
+    /// Builds a client from `config`.
+    ///
+    /// Fails when a base URL given to [`Config::base_url`] is not an
+    /// absolute `http` or `https` URL without credentials, query or
+    /// fragment, when the user agent is not a valid header value, or when
+    /// the HTTP client cannot be built.
+    pub fn new(config: Config) -> Result<Client, ConfigError> {
+        let base_urls = config
+            .base_urls
+            .iter()
+            .map(|(server, url)| {
+                check_base_url(url)
+                    .map(|parsed| (*server, parsed))
+                    .map_err(|reason| {
+                        ConfigError::new(format!(
+                            "the base URL {url:?} of the server {} {reason}",
+                            server.name
+                        ))
+                    })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+
+        let user_agent = HeaderValue::from_str(&config.user_agent).map_err(|_| {
+            ConfigError::new(format!(
+                "the user agent {:?} is not a valid header value",
+                config.user_agent
+            ))
+        })?;
+        // Redirects are not followed: a 3xx is an outcome the spec may declare (the
+        // generated code then returns it typed), and following one would resend the
+        // token and a body that a stream cannot replay.
+        let mut builder = reqwest::Client::builder()
+            .user_agent(user_agent)
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(config.connect_timeout);
+        if let Some(timeout) = config.read_timeout {
+            builder = builder.read_timeout(timeout);
+        }
+        if let Some(timeout) = config.request_timeout {
+            builder = builder.timeout(timeout);
+        }
+        let http = builder
+            .build()
+            .map_err(|e| ConfigError::with_source("cannot build the HTTP client", e))?;
+
+        Ok(Client {
+            inner: Arc::new(Inner {
+                http,
+                config,
+                base_urls,
+            }),
+        })
+    }
+
+    /// The URL at which to call `op`: the base URL of `op.server` followed by
+    /// `encoded_path`, an already encoded path such as
+    /// `/items/abc%2Fdef` (see [`encode_path_segment`](crate::encode_path_segment)).
+    ///
+    /// The base URL is the one given to [`Config::base_url`] for the server,
+    /// or else the server's template filled with the values given to
+    /// [`Config::server_variable`], or else the defaults. The path is
+    /// appended to the base path, whose trailing slash is dropped.
+    ///
+    /// Fails when a variable of the template has no value, when the filled
+    /// template is not an absolute `http` or `https` URL, or when the path
+    /// is not a plain encoded path: one that holds `?` or `#`, characters
+    /// that must be encoded, or dot segments (`.`, `..`, `%2E`, `%2E%2E`)
+    /// that would move it elsewhere.
+    pub fn endpoint(&self, op: &Operation, encoded_path: &str) -> Result<Url, InvalidRequest> {
+        let mut url = self.base_url(op.server)?;
+        let base_path = url.path().trim_end_matches('/');
+        let mut path = String::with_capacity(base_path.len() + encoded_path.len() + 1);
+        path.push_str(base_path);
+        if !encoded_path.starts_with('/') {
+            path.push('/');
+        }
+        path.push_str(encoded_path);
+        url.set_path(&path);
+        if url.path() != path {
+            return Err(InvalidRequest::new(format!(
+                "the path {encoded_path:?} of the operation {} is not a plain encoded path \
+                 (it holds '?', '#', a character that must be encoded, or a dot segment \
+                 such as '..'); the URL would have been {url}",
+                op.id
+            )));
+        }
+        Ok(url)
+    }
+
+    /// The URL at which to call `op` when the server gave one, such as an
+    /// endpoint listed in an earlier response.
+    ///
+    /// Fails, naming the URL, when it is not an absolute `http` or `https`
+    /// URL without credentials.
+    pub fn endpoint_at(&self, op: &Operation, absolute_url: &str) -> Result<Url, InvalidRequest> {
+        let url = Url::parse(absolute_url).map_err(|e| {
+            InvalidRequest::new(format!(
+                "the URL {absolute_url:?} given for the operation {} is not a valid absolute URL: {e}",
+                op.id
+            ))
+        })?;
+        check_http_url(&url).map_err(|reason| {
+            InvalidRequest::new(format!(
+                "the URL {absolute_url:?} given for the operation {} {reason}",
+                op.id
+            ))
+        })?;
+        Ok(url)
+    }
+
+    /// Sends `request`, with authentication and retries, and returns the
+    /// final response whatever its status: a 4xx or 5xx is not an error
+    /// here, and after the last retry the last response is returned.
+    ///
+    /// Each attempt asks the [`TokenProvider`](crate::TokenProvider) for a
+    /// token and sends it as `Authorization: Bearer <token>`. A request is
+    /// retried only when `op` is idempotent and the body can be sent again;
+    /// see [`RetryPolicy`](crate::RetryPolicy).
+    ///
+    /// Fails when the request cannot be built, when no token can be had, or
+    /// when the last attempt fails to send the request or read the response.
+    pub async fn execute(
+        &self,
+        op: &'static Operation,
+        request: Request,
+    ) -> Result<Response, SendError> {
+        let span = tracing::info_span!(
+            "http",
+            op = op.id,
+            method = %op.method,
+            path = op.path_template,
+            status = tracing::field::Empty,
+            attempt = tracing::field::Empty,
+            duration_ms = tracing::field::Empty,
+        );
+        let start = Instant::now();
+        let result = self
+            .send_with_retries(op, request, &span, start)
+            .instrument(span.clone())
+            .await;
+        span.record("duration_ms", millis(start.elapsed()));
+        result
+    }
+
+    async fn send_with_retries(
+        &self,
+        op: &'static Operation,
+        request: Request,
+        span: &tracing::Span,
+        start: Instant,
+    ) -> Result<Response, SendError> {
+        let Request {
+            method,
+            url,
+            headers,
+            body,
+            error,
+        } = request;
+        if let Some(error) = error {
+            return Err(error.into());
+        }
+        let policy = &self.inner.config.retry;
+        let max_attempts = policy.max_attempts.max(1);
+        let can_retry = op.idempotent && body.as_ref().is_none_or(Body::is_replayable);
+        let len = body.as_ref().and_then(Body::len);
+        let (bytes, mut stream) = match body.map(|b| b.inner) {
+            None => (None, None),
+            Some(BodyInner::Bytes(bytes)) => (Some(bytes), None),
+            Some(BodyInner::Stream { stream, .. }) => (None, Some(stream)),
+        };
+
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            span.record("attempt", attempt);
+            let body = match (&bytes, stream.take()) {
+                // Cloning `Bytes` shares the buffer; nothing is copied.
+                (Some(bytes), _) => Some(reqwest::Body::from(bytes.clone())),
+                (None, Some(stream)) => Some(reqwest::Body::wrap_stream(stream)),
+                (None, None) => None,
+            };
+            let retrying = can_retry && attempt < max_attempts;
+            match self.attempt(op, &method, &url, &headers, body, len).await {
+                Ok(response) => {
+                    span.record("status", response.status.as_u16());
+                    if retrying && is_retryable_status(response.status) {
+                        let asked = retry_after(&response.headers, SystemTime::now());
+                        if let Some(wait) = self.next_wait(start, attempt, asked) {
+                            tracing::debug!(
+                                attempt,
+                                wait_ms = millis(wait),
+                                reason = %format_args!("HTTP {}", response.status),
+                                "retrying",
+                            );
+                            drop(response);
+                            tokio::time::sleep(wait).await;
+                            continue;
+                        }
+                    }
+                    return Ok(response);
+                }
+                Err(SendError::Transport(mut error)) => {
+                    error.attempts = attempt;
+                    if retrying
+                        && error.is_retryable()
+                        && let Some(wait) = self.next_wait(start, attempt, None)
+                    {
+                        tracing::debug!(
+                            attempt,
+                            wait_ms = millis(wait),
+                            reason = %error,
+                            "retrying",
+                        );
+                        tokio::time::sleep(wait).await;
+                        continue;
+                    }
+                    return Err(error.into());
+                }
+                Err(error) => return Err(error),
+            }
+        }
+    }
+
+    /// The wait before the retry that follows attempt number `attempt`, or
+    /// `None` when that retry would start after `max_elapsed`.
+    fn next_wait(&self, start: Instant, attempt: u32, asked: Option<Duration>) -> Option<Duration> {
+        let policy = &self.inner.config.retry;
+        let wait = match asked {
+            Some(asked) => asked.min(policy.max_retry_after),
+            None => backoff(policy, attempt),
+        };
+        (start.elapsed().saturating_add(wait) <= policy.max_elapsed).then_some(wait)
+    }
+
+    /// Sends the request once and reads the response.
+    async fn attempt(
+        &self,
+        op: &'static Operation,
+        method: &Method,
+        url: &Url,
+        headers: &HeaderMap,
+        body: Option<reqwest::Body>,
+        len: Option<u64>,
+    ) -> Result<Response, SendError> {
+        let authorization = self.authorization().await?;
+        let mut request = reqwest::Request::new(method.clone(), url.clone());
+        let request_headers = request.headers_mut();
+        request_headers.clone_from(headers);
+        request_headers.insert(AUTHORIZATION, authorization);
+        if let (Some(len), Some(_)) = (len, &body) {
+            request_headers.insert(CONTENT_LENGTH, HeaderValue::from(len));
+        }
+        *request.body_mut() = body;
+
+        let transport = |e| TransportError::from_reqwest(e, op.id, method.clone(), url);
+        let response = self.inner.http.execute(request).await.map_err(transport)?;
+        let status = response.status();
+        let response_headers = response.headers().clone();
+        let response_url = response.url().clone();
+        let limit = self.inner.config.max_response_body;
+        let body = match read_body(response, limit).await {
+            Ok(body) => body,
+            Err(ReadError::TooLarge) => {
+                return Err(
+                    TransportError::body_too_large(limit, op.id, method.clone(), url).into(),
+                );
+            }
+            Err(ReadError::Reqwest(e)) => return Err(transport(e).into()),
+        };
+        Ok(Response {
+            status,
+            headers: response_headers,
+            body,
+            method: method.clone(),
+            url: response_url,
+        })
+    }
+
+    /// The `Authorization` header of one attempt, marked sensitive.
+    async fn authorization(&self) -> Result<HeaderValue, AuthError> {
+        let token = self.inner.config.tokens.token().await?;
+        let secret = token.expose_secret();
+        if secret.is_empty() {
+            return Err(AuthError::new("the access token is empty"));
+        }
+        let mut value = HeaderValue::try_from(format!("Bearer {secret}")).map_err(|_| {
+            AuthError::new(
+                "the access token holds a character that an HTTP header cannot hold \
+                 (a control character such as a newline, or a non-ASCII character)",
+            )
+        })?;
+        value.set_sensitive(true);
+        Ok(value)
+    }
+
+    fn base_url(&self, server: &Server) -> Result<Url, InvalidRequest> {
+        if let Some((_, url)) = self.inner.base_urls.iter().find(|(s, _)| s == server) {
+            return Ok(url.clone());
+        }
+        let filled = self.fill_template(server)?;
+        check_base_url(&filled).map_err(|reason| {
+            InvalidRequest::new(format!(
+                "the URL {filled:?} of the server {} {reason}",
+                server.name
+            ))
+        })
+    }
+
+    /// The URL template of `server` with its variables replaced.
+    fn fill_template(&self, server: &Server) -> Result<String, InvalidRequest> {
+        let template = server.url_template;
+        let mut filled = String::with_capacity(template.len());
+        let mut rest = template;
+        while let Some(open) = rest.find('{') {
+            filled.push_str(&rest[..open]);
+            let after = &rest[open + 1..];
+            let close = after.find('}').ok_or_else(|| {
+                InvalidRequest::new(format!(
+                    "the URL template {template:?} of the server {} has an unclosed '{{'",
+                    server.name
+                ))
+            })?;
+            let name = &after[..close];
+            let value = self
+                .inner
+                .config
+                .variables
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.as_str())
+                .or_else(|| {
+                    server
+                        .variables
+                        .iter()
+                        .find(|v| v.name == name)
+                        .map(|v| v.default)
+                })
+                .ok_or_else(|| {
+                    InvalidRequest::new(format!(
+                        "the URL template {template:?} of the server {} needs a value for the \
+                         variable {name:?}; give one with Config::server_variable",
+                        server.name
+                    ))
+                })?;
+            filled.push_str(value);
+            rest = &after[close + 1..];
+        }
+        filled.push_str(rest);
+        Ok(filled)
+    }
+}
+
+/// Shows the configuration, never the token.
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("config", &self.inner.config)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Parses a base URL: absolute `http` or `https`, without credentials,
+/// query or fragment. The error completes "the base URL … ".
+fn check_base_url(url: &str) -> Result<Url, String> {
+    let parsed = Url::parse(url).map_err(|e| format!("is not a valid absolute URL: {e}"))?;
+    check_http_url(&parsed)?;
+    if parsed.query().is_some() || parsed.fragment().is_some() {
+        return Err("has a query or fragment".to_owned());
+    }
+    Ok(parsed)
+}
+
+/// Checks that a URL is `http` or `https`, with a host and no credentials.
+/// The error completes "the URL … ".
+fn check_http_url(url: &Url) -> Result<(), String> {
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(format!(
+            "has the scheme {:?}, not http or https",
+            url.scheme()
+        ));
+    }
+    if url.host().is_none() {
+        return Err("has no host".to_owned());
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err("holds credentials".to_owned());
+    }
+    Ok(())
+}
+
+enum ReadError {
+    TooLarge,
+    Reqwest(reqwest::Error),
+}
+
+/// Reads the whole body, failing once it passes `limit` bytes.
+async fn read_body(mut response: reqwest::Response, limit: usize) -> Result<Bytes, ReadError> {
+    let too_large = |len: u64| usize::try_from(len).map_or(true, |len| len > limit);
+    if let Some(len) = response.content_length() {
+        if too_large(len) {
+            return Err(ReadError::TooLarge);
+        }
+        // The connection enforces the announced length.
+        return response.bytes().await.map_err(ReadError::Reqwest);
+    }
+    let mut first: Option<Bytes> = None;
+    let mut buffer = BytesMut::new();
+    let mut total = 0usize;
+    while let Some(chunk) = response.chunk().await.map_err(ReadError::Reqwest)? {
+        total = total.saturating_add(chunk.len());
+        if total > limit {
+            return Err(ReadError::TooLarge);
+        }
+        // A body in one chunk is kept as is, without a copy.
+        match first.take() {
+            None if buffer.is_empty() => first = Some(chunk),
+            Some(earlier) => {
+                buffer.extend_from_slice(&earlier);
+                buffer.extend_from_slice(&chunk);
+            }
+            None => buffer.extend_from_slice(&chunk),
+        }
+    }
+    Ok(first.unwrap_or_else(|| buffer.freeze()))
+}
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}

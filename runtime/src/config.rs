@@ -1,0 +1,203 @@
+//! Configuration of a [`Client`](crate::Client).
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::auth::{StaticToken, TokenProvider};
+use crate::operation::Server;
+
+/// The default `User-Agent` header.
+pub(crate) const DEFAULT_USER_AGENT: &str = concat!("oas-runtime/", env!("CARGO_PKG_VERSION"));
+
+/// The configuration of a [`Client`](crate::Client), built by value.
+///
+/// ```
+/// use std::time::Duration;
+/// use oas_runtime::{Config, RetryPolicy};
+///
+/// let config = Config::bearer("token")
+///     .user_agent("my-app/1.0")
+///     .connect_timeout(Duration::from_secs(5))
+///     .retry(RetryPolicy { max_attempts: 3, ..RetryPolicy::default() });
+/// ```
+#[derive(Clone)]
+pub struct Config {
+    pub(crate) tokens: Arc<dyn TokenProvider>,
+    pub(crate) base_urls: Vec<(Server, String)>,
+    pub(crate) variables: Vec<(String, String)>,
+    pub(crate) user_agent: String,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) read_timeout: Option<Duration>,
+    pub(crate) request_timeout: Option<Duration>,
+    pub(crate) retry: RetryPolicy,
+    pub(crate) max_response_body: usize,
+}
+
+impl Config {
+    /// A configuration that takes access tokens from `tokens`, with defaults
+    /// for everything else.
+    pub fn new(tokens: impl TokenProvider) -> Config {
+        Config {
+            tokens: Arc::new(tokens),
+            base_urls: Vec::new(),
+            variables: Vec::new(),
+            user_agent: DEFAULT_USER_AGENT.to_owned(),
+            connect_timeout: Duration::from_secs(10),
+            read_timeout: Some(Duration::from_secs(60)),
+            request_timeout: None,
+            retry: RetryPolicy::default(),
+            max_response_body: 64 * 1024 * 1024,
+        }
+    }
+
+    /// A configuration that sends the same bearer token with every request.
+    pub fn bearer(token: impl Into<String>) -> Config {
+        Config::new(StaticToken::new(token))
+    }
+
+    /// Replaces the whole base URL of `server`, template and variables
+    /// included. [`Client::new`](crate::Client::new) checks that it is an
+    /// absolute `http` or `https` URL without query or fragment.
+    pub fn base_url(mut self, server: &Server, url: impl Into<String>) -> Config {
+        let url = url.into();
+        match self.base_urls.iter_mut().find(|(s, _)| s == server) {
+            Some(entry) => entry.1 = url,
+            None => self.base_urls.push((*server, url)),
+        }
+        self
+    }
+
+    /// Gives `value` to the server variable `name`: every `{name}` of every
+    /// server URL template is replaced by it.
+    pub fn server_variable(mut self, name: impl Into<String>, value: impl Into<String>) -> Config {
+        let (name, value) = (name.into(), value.into());
+        match self.variables.iter_mut().find(|(n, _)| *n == name) {
+            Some(entry) => entry.1 = value,
+            None => self.variables.push((name, value)),
+        }
+        self
+    }
+
+    /// Sets the `User-Agent` header. The default is `oas-runtime/<version>`.
+    pub fn user_agent(mut self, ua: impl Into<String>) -> Config {
+        self.user_agent = ua.into();
+        self
+    }
+
+    /// Sets how long to wait for a connection. The default is 10 seconds.
+    pub fn connect_timeout(mut self, d: Duration) -> Config {
+        self.connect_timeout = d;
+        self
+    }
+
+    /// Sets how long a connection may stay idle, between two reads, before
+    /// the attempt fails. The default is 60 seconds; `None` waits forever.
+    pub fn read_timeout(mut self, d: Option<Duration>) -> Config {
+        self.read_timeout = d;
+        self
+    }
+
+    /// Sets how long one attempt may take in total, from sending the request
+    /// to reading the end of the response. The default is `None`, no limit,
+    /// so that large uploads on slow links are not cut off.
+    pub fn request_timeout(mut self, d: Option<Duration>) -> Config {
+        self.request_timeout = d;
+        self
+    }
+
+    /// Sets when and how failed requests are retried.
+    pub fn retry(mut self, policy: RetryPolicy) -> Config {
+        self.retry = policy;
+        self
+    }
+
+    /// Sets the largest response body, in bytes, that the client reads; a
+    /// larger one fails the request with a [`TransportError`](crate::TransportError).
+    /// The default is 64 MiB.
+    pub fn max_response_body(mut self, bytes: usize) -> Config {
+        self.max_response_body = bytes;
+        self
+    }
+}
+
+/// Lists the settings, never the token.
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("tokens", &format_args!("<token provider>"))
+            .field("base_urls", &BaseUrls(&self.base_urls))
+            .field("variables", &self.variables)
+            .field("user_agent", &self.user_agent)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("read_timeout", &self.read_timeout)
+            .field("request_timeout", &self.request_timeout)
+            .field("retry", &self.retry)
+            .field("max_response_body", &self.max_response_body)
+            .finish()
+    }
+}
+
+struct BaseUrls<'a>(&'a [(Server, String)]);
+
+impl fmt::Debug for BaseUrls<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map()
+            .entries(self.0.iter().map(|(server, url)| (server.name, url)))
+            .finish()
+    }
+}
+
+/// When and how a failed request is retried.
+///
+/// A request is retried only when its operation is
+/// [idempotent](crate::Operation::idempotent) and its body can be sent again
+/// (see [`Body::is_replayable`](crate::Body::is_replayable)), after a
+/// response with status 429, 500, 502, 503 or 504, or after a connection
+/// error or timeout.
+///
+/// Between attempts the client waits for the time the server asked for in a
+/// `Retry-After` header, at most [`max_retry_after`](Self::max_retry_after),
+/// or else for a random time between zero and an exponential backoff
+/// (`initial_backoff`, doubled after each attempt, at most `max_backoff`).
+/// It stops after `max_attempts` attempts, or when the next wait would end
+/// more than `max_elapsed` after the first attempt began, and returns the
+/// last response or error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// The most attempts made, the first included. Zero counts as one.
+    /// Default 5.
+    pub max_attempts: u32,
+    /// The backoff before the first retry. Default 0.5 s.
+    pub initial_backoff: Duration,
+    /// The largest backoff. Default 30 s.
+    pub max_backoff: Duration,
+    /// The time after the first attempt began beyond which no retry starts.
+    /// Default 120 s.
+    pub max_elapsed: Duration,
+    /// The longest wait that a `Retry-After` header can ask for; a longer
+    /// one is cut to this. Default 60 s.
+    pub max_retry_after: Duration,
+}
+
+impl RetryPolicy {
+    /// A policy that never retries.
+    pub fn none() -> Self {
+        RetryPolicy {
+            max_attempts: 1,
+            ..RetryPolicy::default()
+        }
+    }
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_attempts: 5,
+            initial_backoff: Duration::from_millis(500),
+            max_backoff: Duration::from_secs(30),
+            max_elapsed: Duration::from_secs(120),
+            max_retry_after: Duration::from_secs(60),
+        }
+    }
+}

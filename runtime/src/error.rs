@@ -1,0 +1,680 @@
+//! The errors of the runtime.
+
+use std::fmt;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{HeaderMap, Method, StatusCode};
+use url::Url;
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// The longest body snippet in a [`DecodeError`], in bytes.
+pub(crate) const DECODE_SNIPPET_LEN: usize = 512;
+/// The longest body snippet in the message of an [`ApiError`], in bytes.
+const API_SNIPPET_LEN: usize = 200;
+
+/// The error of a call to an API operation.
+///
+/// `E` is the type of the error bodies of the API.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error<E> {
+    /// The server answered with a status that the operation does not expect.
+    #[error("{0}")]
+    Api(Box<ApiError<E>>),
+    /// The request could not be sent, or the response could not be read.
+    #[error(transparent)]
+    Transport(TransportError),
+    /// The response could not be decoded.
+    #[error(transparent)]
+    Decode(DecodeError),
+    /// The request could not be built.
+    #[error(transparent)]
+    InvalidRequest(InvalidRequest),
+    /// No access token could be had.
+    #[error(transparent)]
+    Auth(AuthError),
+}
+
+impl<E> Error<E> {
+    /// The status of the response, for [`Error::Api`].
+    pub fn status(&self) -> Option<StatusCode> {
+        self.api().map(|api| api.status)
+    }
+
+    /// The error response, for [`Error::Api`].
+    pub fn api(&self) -> Option<&ApiError<E>> {
+        match self {
+            Error::Api(api) => Some(api),
+            _ => None,
+        }
+    }
+
+    /// Whether trying again later may succeed: a response with status 429 or
+    /// 5xx, or a connection error or timeout.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::Api(api) => {
+                api.status == StatusCode::TOO_MANY_REQUESTS || api.status.is_server_error()
+            }
+            Error::Transport(e) => e.is_retryable(),
+            _ => false,
+        }
+    }
+}
+
+impl<E> From<SendError> for Error<E> {
+    fn from(e: SendError) -> Self {
+        match e {
+            SendError::Transport(e) => Error::Transport(e),
+            SendError::Auth(e) => Error::Auth(e),
+            SendError::InvalidRequest(e) => Error::InvalidRequest(e),
+        }
+    }
+}
+
+impl<E> From<ApiError<E>> for Error<E> {
+    fn from(e: ApiError<E>) -> Self {
+        Error::Api(Box::new(e))
+    }
+}
+
+impl<E> From<TransportError> for Error<E> {
+    fn from(e: TransportError) -> Self {
+        Error::Transport(e)
+    }
+}
+
+impl<E> From<DecodeError> for Error<E> {
+    fn from(e: DecodeError) -> Self {
+        Error::Decode(e)
+    }
+}
+
+impl<E> From<InvalidRequest> for Error<E> {
+    fn from(e: InvalidRequest) -> Self {
+        Error::InvalidRequest(e)
+    }
+}
+
+impl<E> From<AuthError> for Error<E> {
+    fn from(e: AuthError) -> Self {
+        Error::Auth(e)
+    }
+}
+
+/// A response whose status the operation does not expect.
+///
+/// Its message names the status, the method and URL (without query) of the
+/// request, the request id if any, and the start of the body.
+#[non_exhaustive]
+pub struct ApiError<E> {
+    /// The status of the response.
+    pub status: StatusCode,
+    /// The headers of the response.
+    pub headers: HeaderMap,
+    /// The body decoded as the API's error type, if it decodes as one.
+    pub body: Option<E>,
+    /// The body as received.
+    pub raw_body: Bytes,
+    /// The id that the server gave the request: the `x-request-id` or
+    /// `request-id` header, or else the `request_id` string field at the top
+    /// of a JSON body.
+    pub request_id: Option<String>,
+    /// How long the server asked the client to wait before trying again, in
+    /// a `Retry-After` header (seconds or HTTP date, counted from when the
+    /// error was made).
+    pub retry_after: Option<Duration>,
+    /// The method of the request.
+    pub method: Method,
+    /// The URL of the request.
+    pub url: Url,
+}
+
+impl<E> fmt::Display for ApiError<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "HTTP {} from {} {}",
+            self.status,
+            self.method,
+            DisplayUrl(&self.url)
+        )?;
+        if let Some(id) = &self.request_id {
+            write!(f, " (request id {id})")?;
+        }
+        let snippet = one_line_snippet(&self.raw_body, API_SNIPPET_LEN);
+        if !snippet.is_empty() {
+            write!(f, ": {snippet}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Shows the body as a bounded snippet, never in full.
+impl<E: fmt::Debug> fmt::Debug for ApiError<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ApiError")
+            .field("status", &self.status)
+            .field("method", &self.method)
+            .field("url", &DisplayUrl(&self.url).to_string())
+            .field("request_id", &self.request_id)
+            .field("retry_after", &self.retry_after)
+            .field("body", &self.body)
+            .field("raw_body", &BodySnippet(&self.raw_body))
+            .field("headers", &self.headers)
+            .finish()
+    }
+}
+
+impl<E: fmt::Debug> std::error::Error for ApiError<E> {}
+
+/// The error of [`Client::execute`](crate::Client::execute).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SendError {
+    /// The request could not be sent, or the response could not be read.
+    #[error(transparent)]
+    Transport(TransportError),
+    /// No access token could be had.
+    #[error(transparent)]
+    Auth(AuthError),
+    /// The request could not be built.
+    #[error(transparent)]
+    InvalidRequest(InvalidRequest),
+}
+
+impl From<TransportError> for SendError {
+    fn from(e: TransportError) -> Self {
+        SendError::Transport(e)
+    }
+}
+
+impl From<AuthError> for SendError {
+    fn from(e: AuthError) -> Self {
+        SendError::Auth(e)
+    }
+}
+
+impl From<InvalidRequest> for SendError {
+    fn from(e: InvalidRequest) -> Self {
+        SendError::InvalidRequest(e)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TransportKind {
+    Timeout,
+    Connect,
+    BodyTooLarge { limit: usize },
+    Other,
+}
+
+/// A request that could not be sent, or a response that could not be read:
+/// connection refused or reset, timeout, response body too large…
+///
+/// The message names the operation, method, URL (without query) and the
+/// number of attempts made; the underlying error, if any, is the
+/// [`source`](std::error::Error::source).
+#[derive(Debug)]
+pub struct TransportError {
+    pub(crate) kind: TransportKind,
+    pub(crate) operation: &'static str,
+    pub(crate) method: Method,
+    pub(crate) url: Url,
+    pub(crate) attempts: u32,
+    pub(crate) source: Option<reqwest::Error>,
+}
+
+impl TransportError {
+    pub(crate) fn from_reqwest(
+        e: reqwest::Error,
+        operation: &'static str,
+        method: Method,
+        url: &Url,
+    ) -> TransportError {
+        let kind = if e.is_timeout() {
+            TransportKind::Timeout
+        } else if e.is_connect() {
+            TransportKind::Connect
+        } else {
+            TransportKind::Other
+        };
+        TransportError {
+            kind,
+            operation,
+            method,
+            url: without_query(url),
+            attempts: 1,
+            // The message shows the URL already, without its query.
+            source: Some(e.without_url()),
+        }
+    }
+
+    pub(crate) fn body_too_large(
+        limit: usize,
+        operation: &'static str,
+        method: Method,
+        url: &Url,
+    ) -> TransportError {
+        TransportError {
+            kind: TransportKind::BodyTooLarge { limit },
+            operation,
+            method,
+            url: without_query(url),
+            attempts: 1,
+            source: None,
+        }
+    }
+
+    /// Whether an attempt timed out: connecting, between two reads, or in
+    /// total.
+    pub fn is_timeout(&self) -> bool {
+        self.kind == TransportKind::Timeout
+    }
+
+    /// Whether the connection could not be made.
+    pub fn is_connect(&self) -> bool {
+        self.kind == TransportKind::Connect
+    }
+
+    /// Whether the response body was larger than
+    /// [`Config::max_response_body`](crate::Config::max_response_body).
+    pub fn is_body_too_large(&self) -> bool {
+        matches!(self.kind, TransportKind::BodyTooLarge { .. })
+    }
+
+    /// Whether trying again later may succeed: every transport error but a
+    /// response body that is too large.
+    pub fn is_retryable(&self) -> bool {
+        !self.is_body_too_large()
+    }
+
+    /// The number of attempts made.
+    pub fn attempts(&self) -> u32 {
+        self.attempts
+    }
+
+    /// The `operationId` of the operation.
+    pub fn operation_id(&self) -> &'static str {
+        self.operation
+    }
+
+    /// The method of the request.
+    pub fn method(&self) -> &Method {
+        &self.method
+    }
+
+    /// The URL of the request, without its query.
+    pub fn url(&self) -> &Url {
+        &self.url
+    }
+}
+
+impl fmt::Display for TransportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} {} (operation {}) failed after {} attempt{}: ",
+            self.method,
+            DisplayUrl(&self.url),
+            self.operation,
+            self.attempts,
+            if self.attempts == 1 { "" } else { "s" },
+        )?;
+        match self.kind {
+            TransportKind::Timeout => f.write_str("timed out"),
+            TransportKind::Connect => f.write_str("could not connect"),
+            TransportKind::BodyTooLarge { limit } => {
+                write!(
+                    f,
+                    "the response body is larger than the limit of {limit} bytes"
+                )
+            }
+            TransportKind::Other => f.write_str("the connection failed"),
+        }
+    }
+}
+
+impl std::error::Error for TransportError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source.as_ref().map(|e| e as _)
+    }
+}
+
+#[derive(Debug)]
+enum DecodeKind {
+    Body {
+        message: String,
+        line: usize,
+        column: usize,
+        snippet: String,
+        truncated: bool,
+        body_len: usize,
+    },
+    Header {
+        name: String,
+        value: String,
+    },
+}
+
+/// A response body or header that could not be decoded as the expected type.
+///
+/// The message names the status of the response and the expected type, and,
+/// for a body, gives the decoder's message with line and column and the
+/// start of the body (at most 512 bytes).
+#[derive(Debug)]
+pub struct DecodeError {
+    status: StatusCode,
+    type_name: &'static str,
+    kind: DecodeKind,
+}
+
+impl DecodeError {
+    pub(crate) fn body(
+        status: StatusCode,
+        type_name: &'static str,
+        error: &serde_json::Error,
+        body: &[u8],
+    ) -> DecodeError {
+        let (snippet, truncated) = snippet_of(body, DECODE_SNIPPET_LEN);
+        DecodeError {
+            status,
+            type_name,
+            kind: DecodeKind::Body {
+                message: error.to_string(),
+                line: error.line(),
+                column: error.column(),
+                snippet,
+                truncated,
+                body_len: body.len(),
+            },
+        }
+    }
+
+    pub(crate) fn header(
+        status: StatusCode,
+        type_name: &'static str,
+        name: &str,
+        value: &[u8],
+    ) -> DecodeError {
+        DecodeError {
+            status,
+            type_name,
+            kind: DecodeKind::Header {
+                name: name.to_owned(),
+                value: snippet(value, 100),
+            },
+        }
+    }
+
+    /// The status of the response.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The name of the expected type.
+    pub fn type_name(&self) -> &'static str {
+        self.type_name
+    }
+
+    /// The header that could not be parsed, if the error is about a header.
+    pub fn header_name(&self) -> Option<&str> {
+        match &self.kind {
+            DecodeKind::Header { name, .. } => Some(name),
+            DecodeKind::Body { .. } => None,
+        }
+    }
+
+    /// The start of the body (at most 512 bytes, invalid UTF-8 replaced), if
+    /// the error is about the body.
+    pub fn snippet(&self) -> Option<&str> {
+        match &self.kind {
+            DecodeKind::Body { snippet, .. } => Some(snippet),
+            DecodeKind::Header { .. } => None,
+        }
+    }
+
+    /// The line and column, from 1, at which decoding the body failed, if
+    /// the error is about the body and the decoder knows where (zero when
+    /// it does not).
+    pub fn position(&self) -> Option<(usize, usize)> {
+        match &self.kind {
+            DecodeKind::Body { line, column, .. } => Some((*line, *column)),
+            DecodeKind::Header { .. } => None,
+        }
+    }
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.kind {
+            DecodeKind::Body {
+                message,
+                snippet,
+                truncated,
+                body_len,
+                ..
+            } => {
+                write!(
+                    f,
+                    "cannot decode the body of an HTTP {} response as {}: {message}; ",
+                    self.status, self.type_name
+                )?;
+                if *body_len == 0 {
+                    f.write_str("the body is empty")
+                } else if *truncated {
+                    write!(f, "body ({body_len} bytes) starts with {snippet:?}")
+                } else {
+                    write!(f, "body: {snippet:?}")
+                }
+            }
+            DecodeKind::Header { name, value } => write!(
+                f,
+                "cannot parse the header {name}: {value:?} of an HTTP {} response as {}",
+                self.status, self.type_name
+            ),
+        }
+    }
+}
+
+impl std::error::Error for DecodeError {}
+
+/// A request that could not be built: an invalid header value, a body that
+/// cannot be serialized, a URL that cannot be used…
+#[derive(Debug, thiserror::Error)]
+#[error("invalid request: {message}")]
+pub struct InvalidRequest {
+    message: String,
+}
+
+impl InvalidRequest {
+    /// An error with this message.
+    pub fn new(message: impl Into<String>) -> InvalidRequest {
+        InvalidRequest {
+            message: message.into(),
+        }
+    }
+
+    /// What is wrong with the request.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+/// No access token could be had, or the token cannot be sent.
+///
+/// A [`TokenProvider`](crate::TokenProvider) makes one with [`new`](Self::new)
+/// or [`with_source`](Self::with_source). The message never contains the
+/// token.
+#[derive(Debug, thiserror::Error)]
+#[error("authentication failed: {message}")]
+pub struct AuthError {
+    message: String,
+    #[source]
+    source: Option<BoxError>,
+}
+
+impl AuthError {
+    /// An error with this message.
+    pub fn new(message: impl Into<String>) -> AuthError {
+        AuthError {
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// An error with this message, caused by `source`.
+    pub fn with_source(message: impl Into<String>, source: impl Into<BoxError>) -> AuthError {
+        AuthError {
+            message: message.into(),
+            source: Some(source.into()),
+        }
+    }
+
+    /// What went wrong.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+/// A configuration that cannot make a [`Client`](crate::Client).
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration: {message}")]
+pub struct ConfigError {
+    message: String,
+    #[source]
+    source: Option<BoxError>,
+}
+
+impl ConfigError {
+    pub(crate) fn new(message: impl Into<String>) -> ConfigError {
+        ConfigError {
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    pub(crate) fn with_source(
+        message: impl Into<String>,
+        source: impl Into<BoxError>,
+    ) -> ConfigError {
+        ConfigError {
+            message: message.into(),
+            source: Some(source.into()),
+        }
+    }
+
+    /// What is wrong with the configuration.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+/// Shows a URL without its query and fragment.
+pub(crate) struct DisplayUrl<'a>(pub(crate) &'a Url);
+
+impl fmt::Display for DisplayUrl<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let url = self.0.as_str();
+        let end = url.find(['?', '#']).unwrap_or(url.len());
+        f.write_str(&url[..end])
+    }
+}
+
+pub(crate) fn without_query(url: &Url) -> Url {
+    let mut url = url.clone();
+    url.set_query(None);
+    url.set_fragment(None);
+    url
+}
+
+/// Shows a body as a bounded snippet.
+pub(crate) struct BodySnippet<'a>(pub(crate) &'a [u8]);
+
+impl fmt::Debug for BodySnippet<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (s, cut) = snippet_of(self.0, DECODE_SNIPPET_LEN);
+        if cut {
+            write!(f, "{s:?}… ({} bytes)", self.0.len())
+        } else {
+            write!(f, "{s:?}")
+        }
+    }
+}
+
+/// At most `max` bytes of the start of `bytes`, invalid UTF-8 replaced, cut
+/// at a character boundary; and whether it was cut.
+pub(crate) fn snippet_of(bytes: &[u8], max: usize) -> (String, bool) {
+    let mut out = String::new();
+    let mut consumed = 0;
+    for chunk in bytes.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            if out.len() + c.len_utf8() > max {
+                return (out, true);
+            }
+            out.push(c);
+            consumed += c.len_utf8();
+        }
+        if !chunk.invalid().is_empty() {
+            if out.len() + char::REPLACEMENT_CHARACTER.len_utf8() > max {
+                return (out, true);
+            }
+            out.push(char::REPLACEMENT_CHARACTER);
+            consumed += chunk.invalid().len();
+        }
+    }
+    (out, consumed < bytes.len())
+}
+
+/// At most `max` bytes of the start of `bytes`, invalid UTF-8 replaced, cut
+/// at a character boundary.
+pub(crate) fn snippet(bytes: &[u8], max: usize) -> String {
+    snippet_of(bytes, max).0
+}
+
+/// A snippet on one line, whitespace runs collapsed, with an ellipsis when
+/// cut.
+fn one_line_snippet(bytes: &[u8], max: usize) -> String {
+    let (s, cut) = snippet_of(bytes, max);
+    let mut out = String::with_capacity(s.len());
+    for (i, word) in s.split_whitespace().enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    if cut {
+        out.push('…');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snippet_is_bounded_and_cut_at_char_boundary() {
+        let body = "é".repeat(400); // 800 bytes
+        let (s, cut) = snippet_of(body.as_bytes(), 511);
+        assert!(cut);
+        assert_eq!(s, "é".repeat(255));
+        let (s, cut) = snippet_of(&[0xff; 1000], 512);
+        assert!(cut);
+        assert_eq!(s, "\u{FFFD}".repeat(170));
+        assert_eq!(snippet_of(b"short", 512), ("short".to_owned(), false));
+        assert_eq!(
+            snippet_of(b"ab\xffc", 512),
+            ("ab\u{FFFD}c".to_owned(), false)
+        );
+    }
+
+    #[test]
+    fn one_line_snippet_collapses_whitespace() {
+        assert_eq!(one_line_snippet(b"{\n  \"a\": 1\n}", 200), "{ \"a\": 1 }");
+        assert_eq!(one_line_snippet(b"abcdef", 3), "abc…");
+        assert_eq!(one_line_snippet(b"", 3), "");
+    }
+}

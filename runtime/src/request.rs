@@ -1,0 +1,243 @@
+//! Requests and their bodies.
+
+use std::fmt;
+use std::io;
+use std::pin::Pin;
+
+use bytes::Bytes;
+use futures_util::Stream;
+use http::header::{AUTHORIZATION, CONTENT_TYPE, COOKIE, PROXY_AUTHORIZATION};
+use http::{HeaderMap, HeaderName, HeaderValue, Method};
+use url::Url;
+
+use crate::error::{DisplayUrl, InvalidRequest};
+
+type BoxStream = Pin<Box<dyn Stream<Item = Result<Bytes, io::Error>> + Send>>;
+
+/// A request to send with [`Client::execute`](crate::Client::execute).
+///
+/// The client adds the `Authorization`, `User-Agent` and, when the body's
+/// length is known, `Content-Length` headers.
+pub struct Request {
+    pub(crate) method: Method,
+    pub(crate) url: Url,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Option<Body>,
+    /// An error found by a method that cannot return one, reported by
+    /// `execute`.
+    pub(crate) error: Option<InvalidRequest>,
+}
+
+impl Request {
+    /// A request without headers or body.
+    pub fn new(method: Method, url: Url) -> Request {
+        Request {
+            method,
+            url,
+            headers: HeaderMap::new(),
+            body: None,
+            error: None,
+        }
+    }
+
+    /// Appends the query parameter `name=value`, both encoded as in an HTML
+    /// form (`application/x-www-form-urlencoded`).
+    pub fn query(&mut self, name: &str, value: impl fmt::Display) -> &mut Self {
+        self.url
+            .query_pairs_mut()
+            .append_pair(name, &value.to_string());
+        self
+    }
+
+    /// Appends a query pair whose value is `value` as compact JSON text (how APIs such
+    /// as Box read an object, or a list of objects, in a query parameter).
+    pub fn query_json<T: serde::Serialize + ?Sized>(
+        &mut self,
+        name: &str,
+        value: &T,
+    ) -> Result<&mut Self, InvalidRequest> {
+        let text = serde_json::to_string(value).map_err(|e| {
+            InvalidRequest::new(format!(
+                "cannot serialize the query parameter {name} as JSON: {e}"
+            ))
+        })?;
+        self.url.query_pairs_mut().append_pair(name, &text);
+        Ok(self)
+    }
+
+    /// Sets the header `name` to `value`, replacing any value it had.
+    ///
+    /// Fails, naming the header, when the name is not a valid header name or
+    /// the value holds a character that a header value cannot hold, such as
+    /// a newline.
+    pub fn header(&mut self, name: &'static str, value: &str) -> Result<&mut Self, InvalidRequest> {
+        let header = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| InvalidRequest::new(format!("{name:?} is not a valid header name")))?;
+        let mut value = HeaderValue::from_str(value).map_err(|_| {
+            InvalidRequest::new(format!(
+                "the value of the header {name} holds a character that a header value \
+                 cannot hold (a control character such as a newline, or a non-ASCII character)"
+            ))
+        })?;
+        if header == AUTHORIZATION || header == PROXY_AUTHORIZATION || header == COOKIE {
+            value.set_sensitive(true);
+        }
+        self.headers.insert(header, value);
+        Ok(self)
+    }
+
+    /// Serializes `body` as JSON now and sets it as the body, with the
+    /// content type `application/json`.
+    pub fn json<T: serde::Serialize + ?Sized>(
+        &mut self,
+        body: &T,
+    ) -> Result<&mut Self, InvalidRequest> {
+        let bytes = serde_json::to_vec(body)
+            .map_err(|e| InvalidRequest::new(format!("cannot serialize the body as JSON: {e}")))?;
+        self.headers
+            .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        self.body = Some(Body::from(bytes));
+        Ok(self)
+    }
+
+    /// Sets the body and its content type.
+    ///
+    /// A content type that is not a valid header value makes
+    /// [`Client::execute`](crate::Client::execute) fail with
+    /// [`InvalidRequest`].
+    pub fn body(&mut self, body: Body, content_type: &'static str) -> &mut Self {
+        match HeaderValue::from_str(content_type) {
+            Ok(value) => {
+                self.headers.insert(CONTENT_TYPE, value);
+            }
+            Err(_) => {
+                self.error.get_or_insert_with(|| {
+                    InvalidRequest::new(format!("{content_type:?} is not a valid content type"))
+                });
+            }
+        }
+        self.body = Some(body);
+        self
+    }
+
+    /// The method of the request.
+    pub fn method(&self) -> &Method {
+        &self.method
+    }
+
+    /// The URL of the request, query included.
+    pub fn url(&self) -> &Url {
+        &self.url
+    }
+
+    /// The headers set so far.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+}
+
+impl fmt::Debug for Request {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Request")
+            .field("method", &self.method)
+            .field("url", &DisplayUrl(&self.url).to_string())
+            .field("headers", &self.headers)
+            .field("body", &self.body)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The body of a [`Request`]: bytes in memory, or a stream.
+///
+/// Bytes are sent without being copied, and sent again on a retry; a stream
+/// is sent once, so a request with a streamed body is never retried.
+pub struct Body {
+    pub(crate) inner: BodyInner,
+}
+
+pub(crate) enum BodyInner {
+    Bytes(Bytes),
+    Stream { stream: BoxStream, len: Option<u64> },
+}
+
+impl Body {
+    /// A streamed body of known or unknown length; not replayable (no retry).
+    ///
+    /// With a known length the request has a `Content-Length` header, and
+    /// fails if the stream yields a different number of bytes; without one
+    /// the body is sent in chunks.
+    pub fn from_stream<S>(stream: S, len: Option<u64>) -> Body
+    where
+        S: Stream<Item = Result<Bytes, io::Error>> + Send + 'static,
+    {
+        Body {
+            inner: BodyInner::Stream {
+                stream: Box::pin(stream),
+                len,
+            },
+        }
+    }
+
+    /// The length of the body in bytes, if known.
+    #[expect(
+        clippy::len_without_is_empty,
+        reason = "the length may be unknown; `len() == Some(0)` says it all"
+    )]
+    pub fn len(&self) -> Option<u64> {
+        match &self.inner {
+            BodyInner::Bytes(bytes) => Some(bytes.len() as u64),
+            BodyInner::Stream { len, .. } => *len,
+        }
+    }
+
+    /// Whether the body can be sent again, which a retry needs: true for
+    /// bytes, false for a stream.
+    pub fn is_replayable(&self) -> bool {
+        matches!(self.inner, BodyInner::Bytes(_))
+    }
+}
+
+impl fmt::Debug for Body {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kind = match self.inner {
+            BodyInner::Bytes(_) => "bytes",
+            BodyInner::Stream { .. } => "stream",
+        };
+        f.debug_struct("Body")
+            .field("kind", &kind)
+            .field("len", &self.len())
+            .finish()
+    }
+}
+
+impl From<Bytes> for Body {
+    fn from(bytes: Bytes) -> Body {
+        Body {
+            inner: BodyInner::Bytes(bytes),
+        }
+    }
+}
+
+impl From<Vec<u8>> for Body {
+    fn from(bytes: Vec<u8>) -> Body {
+        Body::from(Bytes::from(bytes))
+    }
+}
+
+impl From<&'static [u8]> for Body {
+    fn from(bytes: &'static [u8]) -> Body {
+        Body::from(Bytes::from_static(bytes))
+    }
+}
+
+impl From<String> for Body {
+    fn from(s: String) -> Body {
+        Body::from(Bytes::from(s))
+    }
+}
+
+impl From<&'static str> for Body {
+    fn from(s: &'static str) -> Body {
+        Body::from(Bytes::from_static(s.as_bytes()))
+    }
+}

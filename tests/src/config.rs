@@ -1,0 +1,106 @@
+//! How an [`Emulator`](crate::Emulator) behaves: token, limits, part sizes, commit delays.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+const MIB: u64 = 1024 * 1024;
+const GIB: u64 = 1024 * MIB;
+
+/// Settings of an emulator. `EmulatorConfig::default()` behaves like Box as far as it is known;
+/// tests usually lower [`min_file_size`](Self::min_file_size) and fix a small
+/// [`part_size`](Self::part_size) to keep files small.
+#[derive(Debug, Clone)]
+pub struct EmulatorConfig {
+    /// The one bearer token accepted. `None` accepts any non-empty bearer token.
+    pub token: Option<String>,
+    /// The smallest `file_size` a session may be created for (Box: 20 MB). Smaller sizes get
+    /// 400 `file_size_too_small`.
+    pub min_file_size: u64,
+    /// How the server picks a session's `part_size`.
+    pub part_size: PartSizePolicy,
+    /// How many times a valid commit of each session is answered 202 (with `Retry-After`)
+    /// before it is carried out. Box does this while it is still processing parts.
+    pub commit_processing_polls: u32,
+    /// The `Retry-After` seconds sent with those 202 answers (and with injected 202s).
+    pub retry_after_secs: u64,
+    /// How long a commit waits for the file to be assembled from its parts (a copy on disk,
+    /// about a second per gigabyte) before it answers 202 instead. The assembly goes on, and
+    /// a later commit picks up its outcome.
+    pub assembly_wait: Duration,
+    /// How long a session lives after its creation (Box: 7 days).
+    pub session_ttl: Duration,
+    /// Serve `session_endpoints` from a second listener on another port, so a test can tell
+    /// whether a client follows those URLs rather than rebuilding them.
+    pub second_host: bool,
+    /// Where parts and committed files are stored. `None`: a temporary directory that the
+    /// emulator deletes when it is dropped.
+    pub storage_dir: Option<PathBuf>,
+    /// Seed of the random numbers that probabilistic fault rules draw. `None`: a random seed,
+    /// logged at start and readable through [`Faults::seed`](crate::Faults::seed).
+    pub fault_seed: Option<u64>,
+}
+
+impl Default for EmulatorConfig {
+    fn default() -> Self {
+        EmulatorConfig {
+            token: None,
+            min_file_size: 20_000_000,
+            part_size: PartSizePolicy::default(),
+            commit_processing_polls: 0,
+            retry_after_secs: 1,
+            assembly_wait: Duration::from_secs(5),
+            session_ttl: Duration::from_secs(7 * 24 * 60 * 60),
+            second_host: false,
+            storage_dir: None,
+            fault_seed: None,
+        }
+    }
+}
+
+/// How the server chooses `part_size` for a new session. Clients never choose it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PartSizePolicy {
+    /// A table that grows with the file, fitted to sizes Box has been seen to pick
+    /// (8 MiB for a 160 MB file, 32 MiB for about 1 GB, 64 MiB for about 4.8 GiB). Box
+    /// publishes no table; this one is the emulator's own:
+    ///
+    /// | file size | part size |
+    /// |---|---|
+    /// | up to 256 MiB | 8 MiB |
+    /// | up to 768 MiB | 16 MiB |
+    /// | up to 2 GiB | 32 MiB |
+    /// | larger | 64 MiB |
+    #[default]
+    BoxLike,
+    /// Always this many bytes (at least 1). Handy for tests with small files.
+    Fixed(u64),
+}
+
+impl PartSizePolicy {
+    /// The part size for a file of `file_size` bytes.
+    pub fn part_size(self, file_size: u64) -> u64 {
+        match self {
+            PartSizePolicy::Fixed(n) => n.max(1),
+            PartSizePolicy::BoxLike => match file_size {
+                s if s <= 256 * MIB => 8 * MIB,
+                s if s <= 768 * MIB => 16 * MIB,
+                s if s <= 2 * GIB => 32 * MIB,
+                _ => 64 * MIB,
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn box_like_table_matches_sizes_seen_in_the_wild() {
+        let p = PartSizePolicy::BoxLike;
+        assert_eq!(p.part_size(160_000_000), 8 * MIB);
+        assert_eq!(p.part_size(1_000_000_000), 32 * MIB);
+        assert_eq!(p.part_size(4_800 * MIB), 64 * MIB);
+        assert_eq!(PartSizePolicy::Fixed(0).part_size(10), 1);
+    }
+}

@@ -1,0 +1,375 @@
+//! Fault injection: rules that make chosen requests fail, stall or lose their connection.
+//!
+//! ```no_run
+//! # use box_emulator::{Emulator, EmulatorConfig, FaultAction, FaultRule, Op};
+//! # async fn demo(emulator: &Emulator) {
+//! // The first two uploads of the part at offset 0 get 503 with Retry-After: 1.
+//! emulator.faults().add(
+//!     FaultRule::new(Op::UploadPart, FaultAction::status(503).retry_after(1))
+//!         .times(2)
+//!         .at_offset(0),
+//! );
+//! // One request in ten, of any operation, loses its connection.
+//! emulator.faults().add(
+//!     FaultRule::new(Op::Any, FaultAction::DropConnection { after_bytes: 0 }).probability(0.1),
+//! );
+//! # }
+//! ```
+
+use std::fmt;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+/// The operations of the upload-session API, as fault rules and [`Stats`](crate::Stats)
+/// name them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Op {
+    /// `POST /files/upload_sessions`.
+    CreateSession,
+    /// `POST /files/{file_id}/upload_sessions`.
+    CreateSessionForFile,
+    /// `GET /files/upload_sessions/{id}`.
+    GetSession,
+    /// `PUT /files/upload_sessions/{id}`.
+    UploadPart,
+    /// `GET /files/upload_sessions/{id}/parts`.
+    ListParts,
+    /// `POST /files/upload_sessions/{id}/commit`.
+    Commit,
+    /// `DELETE /files/upload_sessions/{id}`.
+    Abort,
+    /// In a rule: every operation above.
+    Any,
+}
+
+impl Op {
+    /// The seven real operations, in the order above.
+    pub const ALL: [Op; 7] = [
+        Op::CreateSession,
+        Op::CreateSessionForFile,
+        Op::GetSession,
+        Op::UploadPart,
+        Op::ListParts,
+        Op::Commit,
+        Op::Abort,
+    ];
+}
+
+/// What an injected fault does to the request it hits.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FaultAction {
+    /// Answer this status with a `ClientError` body of this code, before doing anything. A
+    /// request body is read (and thrown away) first, so the client surely sees the answer.
+    Status {
+        /// The HTTP status, e.g. 429, 500, 503.
+        status: u16,
+        /// The `code` of the `ClientError` body.
+        code: String,
+        /// Seconds to send as `Retry-After`, if any.
+        retry_after: Option<u64>,
+    },
+    /// Read this many bytes of the request body (fewer if the body is shorter), then close the
+    /// connection without answering. The client sees a transport error (connection reset or
+    /// closed before the response).
+    DropConnection {
+        /// How much of the body to read first.
+        after_bytes: u64,
+    },
+    /// Carry out the request in full (store the part, create the session, commit the file),
+    /// then close the connection instead of answering: a lost response, as a timeout or a
+    /// broken network causes it.
+    LoseResponse,
+    /// Wait this long, then handle the request normally.
+    Delay(Duration),
+    /// Never answer (until the client gives up or the emulator shuts down).
+    Hang,
+    /// Commit only: answer 202 with `Retry-After` (the configured `retry_after_secs`) and no
+    /// body, as Box does while it is still processing parts.
+    CommitAccepted,
+    /// Commit only: answer 400 `parts_mismatch`, as Box has been seen to do right after the
+    /// last part arrived.
+    PartsMismatch,
+}
+
+impl FaultAction {
+    /// A [`Status`](Self::Status) fault with Box's generic code for that status
+    /// (`too_many_requests`, `internal_server_error`, `unavailable`, ...).
+    pub fn status(status: u16) -> FaultAction {
+        let code = axum::http::StatusCode::from_u16(status)
+            .map(crate::error::ApiError::generic_code)
+            .unwrap_or("internal_server_error");
+        FaultAction::Status {
+            status,
+            code: code.to_string(),
+            retry_after: None,
+        }
+    }
+
+    /// Sets `Retry-After` on a [`Status`](Self::Status) fault; other actions are unchanged.
+    pub fn retry_after(mut self, secs: u64) -> FaultAction {
+        if let FaultAction::Status { retry_after, .. } = &mut self {
+            *retry_after = Some(secs);
+        }
+        self
+    }
+
+    fn commit_only(&self) -> bool {
+        matches!(
+            self,
+            FaultAction::CommitAccepted | FaultAction::PartsMismatch
+        )
+    }
+}
+
+/// When a rule fires.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Trigger {
+    /// On the next `n` matching requests, then never again.
+    Times(u32),
+    /// On each matching request with this probability (0.0 to 1.0), drawn from the seeded
+    /// random numbers of [`Faults`]; never exhausted.
+    Probability(f64),
+}
+
+/// One fault rule: which requests it matches, what it does, how often.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FaultRule {
+    /// The operation it matches ([`Op::Any`]: all). [`FaultAction::CommitAccepted`] and
+    /// [`FaultAction::PartsMismatch`] only ever match commits.
+    pub op: Op,
+    /// What it does.
+    pub action: FaultAction,
+    /// How often it fires.
+    pub trigger: Trigger,
+    /// If set, it only matches part uploads whose `content-range` starts at this byte offset.
+    pub offset: Option<u64>,
+}
+
+impl FaultRule {
+    /// A rule that fires once on the next request of `op`.
+    pub fn new(op: Op, action: FaultAction) -> FaultRule {
+        FaultRule {
+            op,
+            action,
+            trigger: Trigger::Times(1),
+            offset: None,
+        }
+    }
+
+    /// Fires on the next `n` matching requests.
+    pub fn times(mut self, n: u32) -> FaultRule {
+        self.trigger = Trigger::Times(n);
+        self
+    }
+
+    /// Fires on each matching request with probability `p`, for ever.
+    pub fn probability(mut self, p: f64) -> FaultRule {
+        self.trigger = Trigger::Probability(p.clamp(0.0, 1.0));
+        self
+    }
+
+    /// Only matches part uploads at this byte offset.
+    pub fn at_offset(mut self, offset: u64) -> FaultRule {
+        self.offset = Some(offset);
+        self
+    }
+
+    fn matches(&self, op: Op, offset: Option<u64>) -> bool {
+        let op_matches = self.op == Op::Any || self.op == op;
+        let action_applies = !self.action.commit_only() || op == Op::Commit;
+        let offset_matches = self.offset.is_none() || self.offset == offset;
+        op_matches && action_applies && offset_matches
+    }
+}
+
+/// A record of one fault that fired.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FiredFault {
+    /// The index of the rule (the order of [`Faults::add`] calls since the last
+    /// [`Faults::clear`]).
+    pub rule: usize,
+    /// The operation of the request it hit.
+    pub op: Op,
+    /// What it did.
+    pub action: FaultAction,
+    /// The session the request named, if any.
+    pub session_id: Option<String>,
+    /// The part offset of a part upload, if its `content-range` could be read.
+    pub offset: Option<u64>,
+}
+
+impl fmt::Display for FiredFault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "rule {} on {:?}", self.rule, self.op)?;
+        if let Some(offset) = self.offset {
+            write!(f, " at offset {offset}")?;
+        }
+        write!(f, ": {:?}", self.action)
+    }
+}
+
+/// The fault rules of an emulator, the random numbers they draw and the log of what fired.
+/// Rules are tried in the order they were added; the first that fires decides, so a
+/// request meets at most one fault.
+pub struct Faults {
+    inner: Mutex<Inner>,
+}
+
+struct Inner {
+    rules: Vec<(FaultRule, u32)>,
+    seed: u64,
+    rng: StdRng,
+    fired: Vec<FiredFault>,
+}
+
+impl fmt::Debug for Faults {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let inner = self.lock();
+        f.debug_struct("Faults")
+            .field("rules", &inner.rules.len())
+            .field("seed", &inner.seed)
+            .field("fired", &inner.fired.len())
+            .finish()
+    }
+}
+
+impl Faults {
+    pub(crate) fn new(seed: u64) -> Faults {
+        Faults {
+            inner: Mutex::new(Inner {
+                rules: Vec::new(),
+                seed,
+                rng: StdRng::seed_from_u64(seed),
+                fired: Vec::new(),
+            }),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Adds a rule; returns its index (as [`FiredFault::rule`] reports it).
+    pub fn add(&self, rule: FaultRule) -> usize {
+        let mut inner = self.lock();
+        inner.rules.push((rule, 0));
+        inner.rules.len() - 1
+    }
+
+    /// Removes every rule. The log of fired faults is kept.
+    pub fn clear(&self) {
+        self.lock().rules.clear();
+    }
+
+    /// Every fault that fired so far, oldest first.
+    pub fn fired(&self) -> Vec<FiredFault> {
+        self.lock().fired.clone()
+    }
+
+    /// The seed of the random numbers probabilistic rules draw.
+    pub fn seed(&self) -> u64 {
+        self.lock().seed
+    }
+
+    /// Restarts the random numbers from `seed`.
+    pub fn reseed(&self, seed: u64) {
+        let mut inner = self.lock();
+        inner.seed = seed;
+        inner.rng = StdRng::seed_from_u64(seed);
+    }
+
+    /// The action to apply to a request, if a rule fires; records it.
+    pub(crate) fn take(
+        &self,
+        op: Op,
+        session_id: Option<&str>,
+        offset: Option<u64>,
+    ) -> Option<FaultAction> {
+        let mut inner = self.lock();
+        let Inner {
+            rules, rng, fired, ..
+        } = &mut *inner;
+        let (index, action) = rules
+            .iter_mut()
+            .enumerate()
+            .find_map(|(i, (rule, count))| {
+                if !rule.matches(op, offset) {
+                    return None;
+                }
+                let fires = match rule.trigger {
+                    Trigger::Times(n) => *count < n,
+                    Trigger::Probability(p) => rng.random_bool(p),
+                };
+                fires.then(|| {
+                    *count += 1;
+                    (i, rule.action.clone())
+                })
+            })?;
+        let record = FiredFault {
+            rule: index,
+            op,
+            action: action.clone(),
+            session_id: session_id.map(str::to_string),
+            offset,
+        };
+        tracing::info!(fault = %record, "injecting a fault");
+        fired.push(record);
+        Some(action)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_rules_run_out_and_offsets_filter() {
+        let faults = Faults::new(1);
+        faults.add(
+            FaultRule::new(Op::UploadPart, FaultAction::Hang)
+                .times(2)
+                .at_offset(8),
+        );
+        assert_eq!(faults.take(Op::UploadPart, None, Some(0)), None);
+        assert_eq!(faults.take(Op::GetSession, None, None), None);
+        assert_eq!(
+            faults.take(Op::UploadPart, None, Some(8)),
+            Some(FaultAction::Hang)
+        );
+        assert_eq!(
+            faults.take(Op::UploadPart, None, Some(8)),
+            Some(FaultAction::Hang)
+        );
+        assert_eq!(faults.take(Op::UploadPart, None, Some(8)), None);
+        assert_eq!(faults.fired().len(), 2);
+    }
+
+    #[test]
+    fn commit_only_actions_ignore_other_operations() {
+        let faults = Faults::new(1);
+        faults.add(FaultRule::new(Op::Any, FaultAction::CommitAccepted));
+        assert_eq!(faults.take(Op::UploadPart, None, Some(0)), None);
+        assert_eq!(
+            faults.take(Op::Commit, Some("S"), None),
+            Some(FaultAction::CommitAccepted)
+        );
+    }
+
+    #[test]
+    fn probabilities_follow_the_seed() {
+        let draw = |seed| {
+            let faults = Faults::new(seed);
+            faults.add(FaultRule::new(Op::Any, FaultAction::status(500)).probability(0.5));
+            (0..64)
+                .map(|_| faults.take(Op::GetSession, None, None).is_some())
+                .collect::<Vec<_>>()
+        };
+        let a = draw(7);
+        assert_eq!(a, draw(7));
+        let hits = a.iter().filter(|hit| **hit).count();
+        assert!((10..54).contains(&hits), "{hits}");
+    }
+}

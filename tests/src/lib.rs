@@ -1,0 +1,309 @@
+//! A local emulator of Box's chunked-upload (upload-session) API, for tests, examples and
+//! benchmarks of clients.
+//!
+//! It is a second, independent implementation of the contract in
+//! `shared/box-upload-protocol.md`: its own serde types, no generated code. It serves the
+//! seven upload-session operations under both roots Box uses (`/2.0` and `/api/2.0`), plus
+//! `GET /2.0/files/{id}` and `GET /2.0/files/{id}/content` to read results back. Parts and
+//! files are stored on disk and streamed, so gigabyte files need little memory.
+//!
+//! ```no_run
+//! use box_emulator::{Emulator, EmulatorConfig, PartSizePolicy};
+//!
+//! # async fn demo() -> std::io::Result<()> {
+//! let config = EmulatorConfig {
+//!     min_file_size: 1,
+//!     part_size: PartSizePolicy::Fixed(1024),
+//!     ..EmulatorConfig::default()
+//! };
+//! let emulator = Emulator::start("127.0.0.1:0".parse().unwrap(), config).await?;
+//! println!("create sessions at {}/files/upload_sessions", emulator.upload_url());
+//! // ... run a client against it, then inspect:
+//! let file = emulator.find_file("0", "video.mov");
+//! emulator.shutdown().await;
+//! # Ok(()) }
+//! ```
+//!
+//! ## Answers
+//!
+//! The status and code of each refusal. Where Box documents none, the choice is the
+//! emulator's own; every error body is a `ClientError` whose `request_id` equals the
+//! `box-request-id` header.
+//!
+//! | call | condition | answer |
+//! |---|---|---|
+//! | any | no / empty / non-bearer `authorization` | 401 `unauthorized`, `WWW-Authenticate` |
+//! | any | a token other than the configured one | 401 `unauthorized`, `WWW-Authenticate` |
+//! | any | unknown, aborted, committed or expired session | 404 `not_found` |
+//! | any JSON call | body not a JSON object | 400 `bad_request` |
+//! | create | `folder_id` missing or null | 400 `missing_destination` |
+//! | create | `folder_id` not a string of digits | 400 `invalid_folder_id` |
+//! | create | `file_name` missing or null | 400 `missing_file_name` |
+//! | create (both) | `file_name` not a valid name | 400 `item_name_invalid` |
+//! | create (both) | `file_size` missing or null | 400 `missing_file_size` |
+//! | create (both) | `file_size` not a non-negative integer | 400 `invalid_file_size` |
+//! | create (both) | `file_size` below the minimum | 400 `file_size_too_small` |
+//! | create | no such folder | 404 `invalid_parameter` (the spec's code) |
+//! | create new version | no such file | 404 `not_found` |
+//! | create (both), commit | name taken in the folder (any case) | 409 `item_name_in_use`, `context_info.conflicts` |
+//! | upload part | `content-range` missing or malformed | 400 `bad_request` |
+//! | upload part | `digest` missing or malformed | 400 `bad_request` |
+//! | upload part | range does not fit the session | 416 `range_not_satisfiable`, `context_info.reason` |
+//! | upload part | body length differs from the range | 400 `bad_request` |
+//! | upload part | body does not match `digest` | 412 `digest_mismatch` |
+//! | upload part | other bytes already stored for the range | 409 `conflict` |
+//! | upload part | the same bytes again | 200, the stored part |
+//! | list parts | `offset` not an integer in 0..=10000 | 400 `bad_request` |
+//! | list parts | `limit` not an integer in 1..=1000 | 400 `bad_request` |
+//! | commit | `digest` missing or malformed | 400 `bad_request` |
+//! | commit | `parts` missing or ill-formed | 400 `bad_request` |
+//! | commit | parts listed differ from parts stored, or parts missing | 400 `parts_mismatch` |
+//! | commit | still "processing": the configured polls, or the file still being assembled after `assembly_wait` (5 s) | 202, `Retry-After`, no body |
+//! | commit | `if-match` / `if-none-match` fails | 412 `precondition_failed` |
+//! | commit | whole-file SHA-1 differs from `digest` | 400 `digest_mismatch` (as Box answers) |
+//! | commit | success | 201 `Files`; the session is gone (a repeated commit: 404) |
+//! | abort | success | 204, no body |
+//!
+//! ## Faults
+//!
+//! See [`Faults`] and [`FaultRule`]: injected statuses, delays, hangs, dropped connections,
+//! lost responses, and the commit answers Box gives while it is busy.
+
+mod config;
+mod error;
+mod faults;
+mod protocol;
+mod routes;
+mod server;
+mod stats;
+mod store;
+mod wire;
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+pub use config::{EmulatorConfig, PartSizePolicy};
+pub use faults::{FaultAction, FaultRule, Faults, FiredFault, Op, Trigger};
+pub use stats::{PartUpload, Stats};
+pub use store::StoredFile;
+
+use stats::StatsCell;
+use store::Store;
+
+/// What the handlers share.
+pub(crate) struct App {
+    pub config: EmulatorConfig,
+    pub store: Store,
+    pub faults: Faults,
+    pub stats: StatsCell,
+    /// The root `session_endpoints` point at.
+    pub session_url: String,
+}
+
+/// A running emulator. Dropping it stops its listeners (in the background) and deletes its
+/// temporary storage; [`shutdown`](Self::shutdown) does the same and waits.
+pub struct Emulator {
+    app: Arc<App>,
+    addr: SocketAddr,
+    second_addr: Option<SocketAddr>,
+    shutdown: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+    storage_dir: PathBuf,
+    /// Deleted on drop, when the storage is the emulator's own.
+    _temp_dir: Option<tempfile::TempDir>,
+}
+
+impl std::fmt::Debug for Emulator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Emulator")
+            .field("addr", &self.addr)
+            .field("second_addr", &self.second_addr)
+            .field("storage_dir", &self.storage_dir)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Emulator {
+    /// Binds `addr` (port 0 picks a free port), and with
+    /// [`second_host`](EmulatorConfig::second_host) a second port on the same address, then
+    /// serves in background tasks of the current tokio runtime.
+    pub async fn start(addr: SocketAddr, config: EmulatorConfig) -> std::io::Result<Emulator> {
+        let (storage_dir, temp_dir) = match &config.storage_dir {
+            Some(dir) => {
+                std::fs::create_dir_all(dir)?;
+                (dir.clone(), None)
+            }
+            None => {
+                let temp = tempfile::Builder::new().prefix("box-emulator-").tempdir()?;
+                (temp.path().to_path_buf(), Some(temp))
+            }
+        };
+        let listener = TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        let second = match config.second_host {
+            true => Some(TcpListener::bind(SocketAddr::new(addr.ip(), 0)).await?),
+            false => None,
+        };
+        let second_addr = second.as_ref().map(TcpListener::local_addr).transpose()?;
+        let seed = config.fault_seed.unwrap_or_else(rand::random);
+        tracing::info!(seed, "fault injection seed");
+        let app = Arc::new(App {
+            store: Store::new(
+                storage_dir.clone(),
+                config.min_file_size,
+                config.part_size,
+                config.session_ttl,
+            )?,
+            faults: Faults::new(seed),
+            stats: StatsCell::default(),
+            session_url: format!("{}/api/2.0", base_url(second_addr.unwrap_or(addr))),
+            config,
+        });
+        let router = routes::router(app.clone());
+        let (shutdown, _) = watch::channel(false);
+        let mut tasks = vec![tokio::spawn(server::serve(
+            listener,
+            router.clone(),
+            false,
+            shutdown.subscribe(),
+        ))];
+        if let Some(second) = second {
+            tasks.push(tokio::spawn(server::serve(
+                second,
+                router,
+                true,
+                shutdown.subscribe(),
+            )));
+        }
+        Ok(Emulator {
+            app,
+            addr,
+            second_addr,
+            shutdown,
+            tasks,
+            storage_dir,
+            _temp_dir: temp_dir,
+        })
+    }
+
+    /// The address of the main listener.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The address of the second listener, if configured.
+    pub fn second_addr(&self) -> Option<SocketAddr> {
+        self.second_addr
+    }
+
+    /// The API root, `http://127.0.0.1:PORT/2.0` (Box: `https://api.box.com/2.0`).
+    pub fn api_url(&self) -> String {
+        format!("{}/2.0", base_url(self.addr))
+    }
+
+    /// The upload root, `http://127.0.0.1:PORT/api/2.0` (Box: `https://upload.box.com/api/2.0`),
+    /// where sessions are created.
+    pub fn upload_url(&self) -> String {
+        format!("{}/api/2.0", base_url(self.addr))
+    }
+
+    /// The root that `session_endpoints` use: the second listener's `/api/2.0` with
+    /// [`second_host`](EmulatorConfig::second_host), else [`upload_url`](Self::upload_url).
+    /// Session calls are served under every root of both listeners.
+    pub fn session_url(&self) -> String {
+        self.app.session_url.clone()
+    }
+
+    /// The configuration it runs with.
+    pub fn config(&self) -> &EmulatorConfig {
+        &self.app.config
+    }
+
+    /// Where parts and files are stored.
+    pub fn storage_dir(&self) -> &Path {
+        &self.storage_dir
+    }
+
+    /// Fault injection: add rules, read what fired.
+    pub fn faults(&self) -> &Faults {
+        &self.app.faults
+    }
+
+    /// A snapshot of the counters.
+    pub fn stats(&self) -> Stats {
+        self.app.stats.snapshot()
+    }
+
+    /// The file `file_id` (its current version), if it exists.
+    pub fn committed_file(&self, file_id: &str) -> Option<StoredFile> {
+        self.app.store.stored_file(file_id)
+    }
+
+    /// The file named exactly `name` in folder `folder_id`, if any.
+    pub fn find_file(&self, folder_id: &str, name: &str) -> Option<StoredFile> {
+        self.app.store.find_file(folder_id, name)
+    }
+
+    /// The ids of the sessions still open: neither committed, aborted nor expired. Sorted.
+    pub fn open_sessions(&self) -> Vec<String> {
+        self.app.store.open_sessions()
+    }
+
+    /// Creates folder `name` in `parent_id` and returns its id; returns the existing folder's
+    /// id if there is one of that name. The root folder is `"0"`.
+    ///
+    /// # Panics
+    /// If `parent_id` does not exist or a file is named `name` there (a broken test setup).
+    pub fn create_folder(&self, parent_id: &str, name: &str) -> String {
+        self.app
+            .store
+            .create_folder(parent_id, name)
+            .unwrap_or_else(|e| panic!("create_folder: {e}"))
+    }
+
+    /// Creates a file with this content directly, without an upload (to test new versions
+    /// and name clashes).
+    ///
+    /// # Panics
+    /// If `folder_id` does not exist, the name is taken, or the file cannot be written.
+    pub fn create_file(&self, folder_id: &str, name: &str, content: &[u8]) -> StoredFile {
+        self.app
+            .store
+            .create_file(folder_id, name, content)
+            .unwrap_or_else(|e| panic!("create_file: {e}"))
+    }
+
+    /// Makes session `id` expire now: from then on it answers 404 and its parts are deleted.
+    pub fn expire_session(&self, id: &str) {
+        self.app.store.expire_session(id);
+    }
+
+    /// Stops the listeners, closes every connection and waits for that.
+    pub async fn shutdown(mut self) {
+        let _ = self.shutdown.send(true);
+        for task in std::mem::take(&mut self.tasks) {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = self.shutdown.send(true);
+    }
+}
+
+/// `http://IP:PORT`, with the loopback address in place of an unspecified one.
+fn base_url(addr: SocketAddr) -> String {
+    let ip = match addr.ip() {
+        ip if ip.is_unspecified() && ip.is_ipv4() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        ip if ip.is_unspecified() => IpAddr::V6(std::net::Ipv6Addr::LOCALHOST),
+        ip => ip,
+    };
+    format!("http://{}", SocketAddr::new(ip, addr.port()))
+}
