@@ -2,9 +2,11 @@
 //!
 //! ```text
 //! cargo xtask codegen [--spec PATH] [--config PATH] [--out DIR] [--check]
+//! cargo xtask test
 //! ```
 
 mod codegen;
+mod test;
 
 use std::process::ExitCode;
 
@@ -18,6 +20,8 @@ commands:
              --out DIR       crate folder to write into (default: generated/);
                              files go to DIR/src/generated/
              --check         write nothing; exit 1 and print a diff if DIR is stale
+  test       install what the tests need (Node.js, npm, Prism, PyYAML) and run
+             every test, including the full Box spec compile and the facts check
 ";
 
 fn main() -> ExitCode {
@@ -28,6 +32,7 @@ fn main() -> ExitCode {
     };
     let result = match command.as_str() {
         "codegen" => codegen::Args::parse(rest).and_then(|args| codegen::run(&args)),
+        "test" => test::run(rest),
         "help" | "--help" | "-h" => {
             print!("{USAGE}");
             return ExitCode::SUCCESS;

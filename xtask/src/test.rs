@@ -1,0 +1,138 @@
+//! `cargo xtask test`: set up what the tests need on a fresh machine, then run them all.
+//!
+//! 1. Node.js and npm (Debian packages, when missing and we may install them), and
+//!    Prism from `tests/contract/package-lock.json`.
+//! 2. `cargo test --workspace`.
+//! 3. The full official Box spec, generated and compiled under clippy (an `#[ignore]`d
+//!    test: it is the slowest one).
+//! 4. `spec/check_facts.py`: our spec states Box's facts in our own words.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::codegen::{Failure, workspace_root};
+
+/// Runs the command.
+pub fn run(args: &[String]) -> Result<(), Failure> {
+    if let Some(arg) = args.first() {
+        return Err(Failure::Usage(format!(
+            "`test` takes no options (got {arg:?})"
+        )));
+    }
+    let root = workspace_root();
+    ensure_node()?;
+    ensure_prism(&root.join("tests/contract"))?;
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    step(
+        "cargo test --workspace",
+        Command::new(&cargo)
+            .args(["test", "--workspace"])
+            .current_dir(&root),
+    )?;
+    step(
+        "full Box spec: generate and compile",
+        Command::new(&cargo)
+            .args([
+                "test",
+                "-p",
+                "oas-codegen",
+                "--test",
+                "compile",
+                "--",
+                "--ignored",
+            ])
+            .current_dir(&root),
+    )?;
+    if root.join("../shared/box-openapi/openapi.json").exists() {
+        ensure_pyyaml()?;
+        step(
+            "spec facts check",
+            Command::new("python3")
+                .arg("spec/check_facts.py")
+                .current_dir(&root),
+        )?;
+    } else {
+        eprintln!("skipped the spec facts check: ../shared/box-openapi/openapi.json is not there");
+    }
+    eprintln!("xtask test: all passed");
+    Ok(())
+}
+
+fn step(name: &str, command: &mut Command) -> Result<(), Failure> {
+    eprintln!("==> {name}");
+    let status = command.status().map_err(|e| {
+        Failure::Error(format!(
+            "{name}: cannot start {:?}: {e}",
+            command.get_program()
+        ))
+    })?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(Failure::Error(format!("{name} failed ({status})")))
+    }
+}
+
+fn works(program: &str, args: &[&str]) -> bool {
+    Command::new(program)
+        .args(args)
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// Node.js and npm run Prism for the contract tests.
+fn ensure_node() -> Result<(), Failure> {
+    if works("npm", &["--version"]) && works("node", &["--version"]) {
+        return Ok(());
+    }
+    let is_root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
+    if !(is_root && works("apt-get", &["--version"])) {
+        return Err(Failure::Error(
+            "the contract tests need Node.js and npm; install them (e.g. `apt-get install nodejs npm`) and run again".into(),
+        ));
+    }
+    step(
+        "apt-get update",
+        Command::new("apt-get").args(["update", "-qq"]),
+    )?;
+    step(
+        "apt-get install nodejs npm",
+        Command::new("apt-get")
+            .args([
+                "install",
+                "-y",
+                "-qq",
+                "--no-install-recommends",
+                "nodejs",
+                "npm",
+            ])
+            .env("DEBIAN_FRONTEND", "noninteractive"),
+    )
+}
+
+/// Prism, pinned by the lock file, into a local `node_modules`.
+fn ensure_prism(dir: &Path) -> Result<(), Failure> {
+    if dir.join("node_modules/.bin/prism").exists() {
+        return Ok(());
+    }
+    step(
+        "npm ci (Prism, for the contract tests)",
+        Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+            .current_dir(dir),
+    )
+}
+
+/// PyYAML for `spec/check_facts.py`.
+fn ensure_pyyaml() -> Result<(), Failure> {
+    if works("python3", &["-c", "import yaml"]) {
+        return Ok(());
+    }
+    step(
+        "pip install pyyaml",
+        Command::new("python3").args(["-m", "pip", "install", "--quiet", "pyyaml"]),
+    )
+}
