@@ -128,15 +128,18 @@ impl Client {
     /// Fails, naming the URL, when it is not an absolute `http` or `https`
     /// URL without credentials.
     pub fn endpoint_at(&self, op: &Operation, absolute_url: &str) -> Result<Url, InvalidRequest> {
+        // The message shows the URL without credentials, query or fragment: those
+        // may hold secrets and errors end up in logs.
+        let shown = redacted_url(absolute_url);
         let url = Url::parse(absolute_url).map_err(|e| {
             InvalidRequest::new(format!(
-                "the URL {absolute_url:?} given for the operation {} is not a valid absolute URL: {e}",
+                "the URL {shown:?} given for the operation {} is not a valid absolute URL: {e}",
                 op.id
             ))
         })?;
         check_http_url(&url).map_err(|reason| {
             InvalidRequest::new(format!(
-                "the URL {absolute_url:?} given for the operation {} {reason}",
+                "the URL {shown:?} given for the operation {} {reason}",
                 op.id
             ))
         })?;
@@ -315,8 +318,8 @@ impl Client {
     async fn authorization(&self) -> Result<HeaderValue, AuthError> {
         let token = self.inner.config.tokens.token().await?;
         let secret = token.expose_secret();
-        if secret.is_empty() {
-            return Err(AuthError::new("the access token is empty"));
+        if secret.trim().is_empty() {
+            return Err(AuthError::new("the access token is empty or blank"));
         }
         let mut value = HeaderValue::try_from(format!("Bearer {secret}")).map_err(|_| {
             AuthError::new(
@@ -461,4 +464,40 @@ async fn read_body(mut response: reqwest::Response, limit: usize) -> Result<Byte
 
 fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// `url` cut before its query or fragment, with any `user:password@` replaced by `***@`.
+fn redacted_url(url: &str) -> String {
+    let end = url.find(['?', '#']).unwrap_or(url.len());
+    let url = &url[..end];
+    let Some(scheme_end) = url.find("://") else {
+        return url.to_owned();
+    };
+    let authority_start = scheme_end + 3;
+    let authority_end = url[authority_start..]
+        .find('/')
+        .map_or(url.len(), |i| authority_start + i);
+    match url[authority_start..authority_end].rfind('@') {
+        Some(at) => format!(
+            "{}***{}",
+            &url[..authority_start],
+            &url[authority_start + at..]
+        ),
+        None => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod redaction_tests {
+    use super::redacted_url;
+
+    #[test]
+    fn credentials_query_and_fragment_are_not_shown() {
+        assert_eq!(
+            redacted_url("https://user:pass@host:1/a/b?token=x#f"),
+            "https://***@host:1/a/b"
+        );
+        assert_eq!(redacted_url("http://host/p@q"), "http://host/p@q");
+        assert_eq!(redacted_url("not a url?secret"), "not a url");
+    }
 }
