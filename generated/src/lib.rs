@@ -5,6 +5,10 @@
 //! `src/generated/`; this file and everything outside `src/generated/` is written by
 //! hand. HTTP, auth, retries and errors come from [`oas_runtime`].
 //!
+//! For whole files, use the [`Uploader`] (module [`upload`]): parallel parts in bounded
+//! memory, digests, commit polling, abort on failure, resume and progress. The client
+//! below is the layer it is built on.
+//!
 //! ```no_run
 //! use box_upload::{Client, Config, CreateUploadSessionBody, servers};
 //!
@@ -33,8 +37,13 @@ mod generated;
 pub use generated::types::*;
 pub use generated::*;
 
-/// The README's example, compiled as a doctest so it cannot rot.
+pub use oas_runtime::{AccessToken, Body, Bytes, Config, RetryPolicy, StaticToken, TokenProvider};
+
+// The chunked-upload engine, written by hand.
+pub mod upload;
+pub use upload::{CancellationToken, Phase, Progress, Source, Step, UploadError, Uploader};
+
+/// The README's examples, compiled as doctests so they cannot rot.
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]
 pub struct ReadmeDoctests;
-pub use oas_runtime::{AccessToken, Body, Bytes, Config, RetryPolicy, StaticToken, TokenProvider};

@@ -1,0 +1,336 @@
+//! Uploads a big file to Box with the chunked-upload engine.
+//!
+//! ```text
+//! cargo run --release -p box-upload --example upload -- FILE [--folder ID] [--name NAME]
+//!     [--concurrency N] [--resume SESSION_ID] [--new-version FILE_ID]
+//! ```
+//!
+//! Environment:
+//! - `BOX_TOKEN`: the access token. Without it, a local Box emulator is started on loopback
+//!   and the file goes there (Box's 20 MB minimum and Box-like part sizes apply).
+//! - `BOX_UPLOAD_URL`: the upload root (default `https://upload.box.com/api/2.0`), for
+//!   example a standalone `box-emulator`'s `upload` line.
+//! - `BOX_API_URL`: the API root (default `https://api.box.com/2.0`); only used to print
+//!   where the file can be read back, since every upload call goes to the upload host.
+//! - `RUST_LOG`: log filter for stderr (default `warn`).
+//!
+//! Ctrl-C stops the upload and keeps its session; the command that resumes it is printed.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use box_emulator::{Emulator, EmulatorConfig};
+use box_upload::{
+    CancellationToken, Client, Config, Phase, Progress, Source, UploadError, Uploader, servers,
+};
+use clap::Parser;
+use indicatif::{ProgressBar, ProgressStyle};
+
+/// Uploads FILE to Box in parallel parts (chunked upload), or resumes an upload.
+#[derive(Debug, Parser)]
+#[command(about)]
+struct Args {
+    /// The file to upload.
+    file: PathBuf,
+    /// The destination folder id (`0` is the root).
+    #[arg(long, default_value = "0")]
+    folder: String,
+    /// The name in Box (default: the file's name).
+    #[arg(long)]
+    name: Option<String>,
+    /// How many parts to send at once (memory: about N × part size).
+    #[arg(long, default_value_t = 4)]
+    concurrency: usize,
+    /// Resume this upload session (with the same FILE) instead of starting a new one.
+    #[arg(long, value_name = "SESSION_ID")]
+    resume: Option<String>,
+    /// Upload FILE as a new version of this file instead of a new file.
+    #[arg(long, value_name = "FILE_ID", conflicts_with = "resume")]
+    new_version: Option<String>,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args = Args::parse();
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .init();
+    match run(args).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(code) => code,
+    }
+}
+
+async fn run(args: Args) -> Result<(), ExitCode> {
+    let fail = |message: String| {
+        eprintln!("error: {message}");
+        ExitCode::FAILURE
+    };
+    let name = match (&args.name, args.file.file_name()) {
+        (Some(name), _) => name.clone(),
+        (None, Some(name)) => name.to_string_lossy().into_owned(),
+        (None, None) => {
+            return Err(fail(format!(
+                "{} has no file name; give --name",
+                args.file.display()
+            )));
+        }
+    };
+
+    // Where to upload: Box, a given host, or an emulator of our own.
+    let mut emulator = None;
+    let token = match std::env::var("BOX_TOKEN") {
+        Ok(token) if !token.is_empty() => token,
+        _ => {
+            let started = Emulator::start(
+                std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+                EmulatorConfig::default(),
+            )
+            .await
+            .map_err(|e| fail(format!("cannot start the local emulator: {e}")))?;
+            eprintln!(
+                "BOX_TOKEN is not set: uploading to a local Box emulator at {} instead \
+                 (Box's 20 MB minimum and Box-like part sizes apply; it stops when this \
+                 program ends)",
+                started.upload_url()
+            );
+            let token = "emulator".to_string();
+            emulator = Some(started);
+            token
+        }
+    };
+    let upload_url = match &emulator {
+        Some(emulator) => Some(emulator.upload_url()),
+        None => std::env::var("BOX_UPLOAD_URL")
+            .ok()
+            .filter(|u| !u.is_empty()),
+    };
+    let api_url = match &emulator {
+        Some(emulator) => emulator.api_url(),
+        None => std::env::var("BOX_API_URL")
+            .ok()
+            .filter(|u| !u.is_empty())
+            .unwrap_or_else(|| "https://api.box.com/2.0".into()),
+    };
+    let mut config = Config::bearer(token);
+    if let Some(url) = &upload_url {
+        config = config
+            .base_url(&servers::UPLOAD, url.clone())
+            .base_url(&servers::UPLOAD_SESSION, url.clone());
+    }
+    let client = Client::new(config).map_err(|e| fail(e.to_string()))?;
+
+    // Ctrl-C cancels; the session is kept so that it can be resumed.
+    let cancel = CancellationToken::new();
+    {
+        let cancel = cancel.clone();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                eprintln!("\ninterrupted: stopping the upload");
+                cancel.cancel();
+            }
+        });
+    }
+
+    let session_id: Arc<Mutex<Option<String>>> = Arc::default();
+    let parts_stored_at: Arc<Mutex<Option<Instant>>> = Arc::default();
+    let sent_bytes: Arc<Mutex<u64>> = Arc::default();
+    let display = Display::new(std::io::stderr().is_terminal());
+    let uploader = {
+        let session_id = session_id.clone();
+        let parts_stored_at = parts_stored_at.clone();
+        let sent_bytes = sent_bytes.clone();
+        let display = display.clone();
+        Uploader::new(client)
+            .concurrency(args.concurrency)
+            .abort_on_failure(true)
+            .abort_on_cancel(false)
+            .cancel_token(cancel)
+            .on_progress(move |p| {
+                if let Ok(mut id) = session_id.lock()
+                    && id.is_none()
+                {
+                    *id = Some(p.session_id.to_string());
+                }
+                if let Ok(mut sent) = sent_bytes.lock() {
+                    *sent = p.sent_bytes;
+                }
+                if p.phase == Phase::Committing
+                    && let Ok(mut at) = parts_stored_at.lock()
+                {
+                    at.get_or_insert_with(Instant::now);
+                }
+                display.report(p);
+            })
+    };
+
+    let started = Instant::now();
+    let result = match (&args.resume, &args.new_version) {
+        (Some(id), _) => uploader.resume(id, Source::path(&args.file)).await,
+        (None, Some(file_id)) => {
+            uploader
+                .upload_new_version(&args.file, file_id, args.name.as_deref())
+                .await
+        }
+        (None, None) => uploader.upload_path(&args.file, &args.folder, &name).await,
+    };
+    let elapsed = started.elapsed();
+    display.finish();
+
+    match result {
+        Ok(file) => {
+            let size = file.size.unwrap_or(0).max(0) as u64;
+            println!("file id     {}", file.id);
+            println!("name        {}", file.name.as_deref().unwrap_or(&name));
+            println!("size        {size} bytes");
+            println!("sha1        {}", file.sha1.as_deref().unwrap_or("?"));
+            // Bytes sent in this run: less than the size when resuming.
+            let sent = sent_bytes.lock().map_or(size, |sent| *sent);
+            println!(
+                "throughput  {:.1} MB/s ({sent} bytes sent in {:.2} s, concurrency {})",
+                sent as f64 / 1e6 / elapsed.as_secs_f64().max(1e-9),
+                elapsed.as_secs_f64(),
+                args.concurrency
+            );
+            if let Some(at) = parts_stored_at.lock().ok().and_then(|at| *at) {
+                let parts = at.duration_since(started);
+                println!(
+                    "phases      parts {:.2} s ({:.1} MB/s), commit {:.2} s",
+                    parts.as_secs_f64(),
+                    sent as f64 / 1e6 / parts.as_secs_f64().max(1e-9),
+                    (elapsed - parts).as_secs_f64()
+                );
+            }
+            println!("read back   {api_url}/files/{}", file.id);
+            if let Some(emulator) = emulator {
+                emulator.shutdown().await;
+            }
+            Ok(())
+        }
+        Err(error) => {
+            let kept = error.kept_session().map(str::to_string);
+            if error.is_cancelled() {
+                eprintln!(
+                    "the upload was cancelled after {:.1} s",
+                    elapsed.as_secs_f64()
+                );
+            } else {
+                eprintln!("error: {error}");
+            }
+            match kept {
+                Some(id) => {
+                    eprintln!("upload session {id} was kept; resume it with:");
+                    eprintln!(
+                        "  cargo run --release -p box-upload --example upload -- {} --resume {id} --concurrency {}",
+                        shell_quote(&args.file.to_string_lossy()),
+                        args.concurrency
+                    );
+                    if emulator.is_some() {
+                        eprintln!(
+                            "  (with BOX_TOKEN set: the local emulator and its sessions end with this program)"
+                        );
+                    }
+                }
+                None => {
+                    if let (UploadError::Cancelled, Some(id)) = (
+                        error.cause(),
+                        session_id.lock().ok().and_then(|id| id.clone()),
+                    ) {
+                        eprintln!("upload session {id} was aborted");
+                    }
+                }
+            }
+            Err(if error.is_cancelled() {
+                ExitCode::from(130)
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+    }
+}
+
+/// Progress on stderr: a bar on a terminal, plain lines otherwise.
+#[derive(Clone)]
+struct Display {
+    bar: Option<ProgressBar>,
+    last_line: Arc<Mutex<(u64, Phase)>>,
+}
+
+impl Display {
+    fn new(terminal: bool) -> Display {
+        let bar = terminal.then(|| {
+            let bar = ProgressBar::new(0);
+            let style = ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} {binary_bytes_per_sec} {msg}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar());
+            bar.set_style(style);
+            bar.enable_steady_tick(Duration::from_millis(200));
+            bar
+        });
+        Display {
+            bar,
+            last_line: Arc::new(Mutex::new((u64::MAX, Phase::Uploading))),
+        }
+    }
+
+    fn report(&self, p: &Progress) {
+        if let Some(bar) = &self.bar {
+            bar.set_length(p.total_bytes);
+            bar.set_position(p.uploaded_bytes);
+            bar.set_message(match p.phase {
+                Phase::Committing => "committing".to_string(),
+                Phase::Done => "done".to_string(),
+                _ => format!("part {}/{}", p.uploaded_parts, p.total_parts),
+            });
+            return;
+        }
+        let Ok(mut last) = self.last_line.lock() else {
+            return;
+        };
+        if *last == (p.uploaded_parts, p.phase) {
+            return;
+        }
+        *last = (p.uploaded_parts, p.phase);
+        match p.phase {
+            Phase::Uploading if p.uploaded_parts == 0 => eprintln!(
+                "session {}: {} bytes in {} parts",
+                p.session_id, p.total_bytes, p.total_parts
+            ),
+            Phase::Uploading => eprintln!(
+                "uploaded {}/{} parts ({:.1} of {:.1} MB)",
+                p.uploaded_parts,
+                p.total_parts,
+                p.uploaded_bytes as f64 / 1e6,
+                p.total_bytes as f64 / 1e6
+            ),
+            Phase::Committing => eprintln!("every part is stored; committing"),
+            _ => {}
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// Quotes a path for a POSIX shell when it needs it.
+fn shell_quote(text: &str) -> String {
+    let plain = text
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "/._-+,:=@".contains(c));
+    if plain && !text.is_empty() {
+        text.to_string()
+    } else {
+        format!("'{}'", text.replace('\'', r"'\''"))
+    }
+}

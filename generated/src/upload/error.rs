@@ -1,0 +1,244 @@
+//! The error of an upload: what failed, where, and whether the session was kept.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::Error;
+
+/// The calls of an upload, as errors name them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Step {
+    /// Opening the session (`POST /files/upload_sessions` or `/files/{id}/upload_sessions`).
+    CreateSession,
+    /// Reading the session (`GET` its status URL), when resuming.
+    GetSession,
+    /// Listing the stored parts.
+    ListParts,
+    /// Committing the session.
+    Commit,
+    /// Aborting the session.
+    Abort,
+}
+
+impl std::fmt::Display for Step {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Step::CreateSession => "creating the upload session",
+            Step::GetSession => "reading the upload session",
+            Step::ListParts => "listing the stored parts",
+            Step::Commit => "committing the upload session",
+            Step::Abort => "aborting the upload session",
+        })
+    }
+}
+
+/// Shows an optional session id as ` of upload session ID`, or nothing.
+struct OfSession<'a>(&'a Option<String>);
+
+impl std::fmt::Display for OfSession<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Some(id) => write!(f, " (upload session {id})"),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Why an upload failed.
+///
+/// Messages say what failed and where: the step, the part number (from 1) and its byte
+/// range (inclusive), the session id. When the session was left open (because
+/// [`abort_on_failure`](super::Uploader::abort_on_failure) is off, or the upload was
+/// cancelled, or the abort itself failed) the error is wrapped in
+/// [`SessionKept`](UploadError::SessionKept), which names the session to
+/// [`resume`](super::Uploader::resume); [`kept_session`](UploadError::kept_session) and
+/// [`cause`](UploadError::cause) see through that wrapper.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum UploadError {
+    /// The file is below the smallest size a chunked upload accepts. Nothing was sent.
+    #[error(
+        "the file has {size} bytes, below the minimum of {minimum} bytes for a chunked upload \
+         (use Box's plain upload for small files); nothing was sent"
+    )]
+    TooSmall {
+        /// The size of the source.
+        size: u64,
+        /// The smallest size allowed.
+        minimum: u64,
+    },
+    /// The source could not be opened or read.
+    #[error("cannot {action} {}", path.as_ref().map_or_else(|| "the reader".to_string(), |p| p.display().to_string()))]
+    Io {
+        /// The file, if the source is a file.
+        path: Option<PathBuf>,
+        /// What was being done, e.g. `read bytes 0-8388607 of`.
+        action: String,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The source changed while it was being uploaded (its size or modification time), or a
+    /// reader ended before its announced size. The upload was stopped.
+    #[error("the source changed during the upload: {what}")]
+    SourceChanged {
+        /// What changed.
+        what: String,
+    },
+    /// A call of the session failed (other than a part upload).
+    #[error("{step}{} failed: {source}", OfSession(session_id))]
+    Api {
+        /// Which call.
+        step: Step,
+        /// The session, if there was one.
+        session_id: Option<String>,
+        /// The error of the call.
+        #[source]
+        source: Box<Error>,
+    },
+    /// A part could not be uploaded (after the retries of the runtime and of the engine).
+    #[error("uploading part {number} (bytes {}-{}) of upload session {session_id} failed: {source}", range.0, range.1)]
+    Part {
+        /// The part number, from 1.
+        number: u64,
+        /// The first and last byte offsets of the part (inclusive).
+        range: (u64, u64),
+        /// The session.
+        session_id: String,
+        /// The error of the last attempt.
+        #[source]
+        source: Box<Error>,
+    },
+    /// The server's answer to a part upload does not describe what was sent.
+    #[error(
+        "the server stored part {number} (bytes {}-{}) of upload session {session_id} with \
+         {field} {got}, but the part sent has {field} {sent}",
+        range.0, range.1
+    )]
+    PartAnswer {
+        /// The part number, from 1.
+        number: u64,
+        /// The first and last byte offsets of the part (inclusive).
+        range: (u64, u64),
+        /// The session.
+        session_id: String,
+        /// The field that differs: `offset`, `size` or `sha1`.
+        field: &'static str,
+        /// The value sent.
+        sent: String,
+        /// The value the server answered (`none` when missing).
+        got: String,
+    },
+    /// A part stored in the session being resumed differs from the source's bytes: the
+    /// session belongs to another file. The session is left as it is.
+    #[error(
+        "upload session {session_id} does not hold this source: {what}; the session was left \
+         as it is"
+    )]
+    ResumeMismatch {
+        /// The session.
+        session_id: String,
+        /// What differs.
+        what: String,
+    },
+    /// A server answer lacks something the upload needs, or makes no sense.
+    #[error("unexpected answer{}: {what}", OfSession(session_id))]
+    Protocol {
+        /// The session, if there was one.
+        session_id: Option<String>,
+        /// What is wrong.
+        what: String,
+    },
+    /// The commit was still answered 202 (processing) when the deadline passed.
+    #[error(
+        "upload session {session_id} was still being processed (HTTP 202) {} s after the \
+         first commit; gave up at the commit deadline", waited.as_secs()
+    )]
+    CommitTimeout {
+        /// The session.
+        session_id: String,
+        /// How long the engine waited from the first commit.
+        waited: Duration,
+    },
+    /// The commit's answer was lost (a transport error) and the repeated commit found the
+    /// session gone: the file was probably created, but its id is not known.
+    #[error(
+        "the answer to the commit of upload session {session_id} was lost and the session is \
+         now gone: the file was probably created; look for it in Box. Last error: {source}"
+    )]
+    CommitOutcomeUnknown {
+        /// The session.
+        session_id: String,
+        /// The error of the last commit.
+        #[source]
+        source: Box<Error>,
+    },
+    /// The session has expired or no longer exists (HTTP 404: expired, aborted, already
+    /// committed or never created).
+    #[error(
+        "upload session {session_id} has expired or no longer exists (aborted, committed or \
+         never created); start a new upload"
+    )]
+    SessionExpired {
+        /// The session.
+        session_id: String,
+    },
+    /// The upload was cancelled by its [cancel token](super::Uploader::cancel_token).
+    #[error("the upload was cancelled")]
+    Cancelled,
+    /// The upload failed, and its session was left open so that it can be
+    /// [resumed](super::Uploader::resume) (with the same source) or aborted.
+    #[error(
+        "{source}; upload session {session_id} was kept open and can be resumed{}",
+        abort_error.as_ref().map_or_else(String::new, |e| format!(" (aborting it failed: {e})"))
+    )]
+    SessionKept {
+        /// The session left open.
+        session_id: String,
+        /// Why the upload stopped.
+        #[source]
+        source: Box<UploadError>,
+        /// Why aborting the session failed, when the engine tried to.
+        abort_error: Option<Box<Error>>,
+    },
+    /// A task of the engine stopped unexpectedly (a bug).
+    #[error("internal error of the upload engine: {what}")]
+    Internal {
+        /// What happened.
+        what: String,
+    },
+}
+
+impl UploadError {
+    /// The session left open (so it can be resumed), if any.
+    pub fn kept_session(&self) -> Option<&str> {
+        match self {
+            UploadError::SessionKept { session_id, .. } => Some(session_id),
+            _ => None,
+        }
+    }
+
+    /// The error itself, without the [`SessionKept`](UploadError::SessionKept) wrapper.
+    pub fn cause(&self) -> &UploadError {
+        match self {
+            UploadError::SessionKept { source, .. } => source,
+            other => other,
+        }
+    }
+
+    /// Whether the upload stopped because it was cancelled.
+    pub fn is_cancelled(&self) -> bool {
+        matches!(self.cause(), UploadError::Cancelled)
+    }
+
+    /// The error of the API call behind this error, if there is one.
+    pub fn api_error(&self) -> Option<&Error> {
+        match self.cause() {
+            UploadError::Api { source, .. }
+            | UploadError::Part { source, .. }
+            | UploadError::CommitOutcomeUnknown { source, .. } => Some(source.as_ref()),
+            _ => None,
+        }
+    }
+}

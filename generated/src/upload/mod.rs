@@ -1,0 +1,298 @@
+//! The chunked-upload engine: parallel, bounded-memory, resumable uploads of big files.
+//!
+//! An [`Uploader`] wraps a [`Client`] and runs the whole flow of a chunked upload: it opens
+//! the session, reads the source once, in order, sends the parts concurrently (each with
+//! its SHA-1 digest and content range, each checked against the server's answer), computes
+//! the whole-file SHA-1 in the same single pass, commits with the parts sorted by offset
+//! (waiting out `202 Accepted` until a deadline) and returns the committed file.
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use box_upload::{Client, Config, Uploader};
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let client = Client::new(Config::bearer(std::env::var("BOX_TOKEN")?))?;
+//! let uploader = Uploader::new(client)
+//!     .concurrency(8)
+//!     .commit_deadline(Duration::from_secs(600))
+//!     .on_progress(|p| eprintln!("{} of {} bytes", p.uploaded_bytes, p.total_bytes));
+//! let file = uploader.upload_path("video.mov", "0", "video.mov").await?;
+//! println!("file {} with SHA-1 {:?}", file.id, file.sha1);
+//! # Ok(()) }
+//! ```
+//!
+//! # Memory
+//!
+//! At most [`concurrency`](Uploader::concurrency) parts are in memory at once: a part is read
+//! only when one of the `concurrency` slots is free, and its buffer is reused for a later
+//! part once the server has answered and the whole-file hash has consumed it. Peak memory
+//! is therefore about `concurrency × part_size` plus a small constant, whatever the file
+//! size. Files are read with positional reads on a blocking thread; readers are read in
+//! order into the same bounded buffers.
+//!
+//! # Hashing
+//!
+//! Every byte is hashed twice: once for its part's `digest` header (on a blocking thread per
+//! part, so parts hash in parallel) and once for the whole file's digest. The whole-file
+//! hash runs on its own blocking thread, fed the parts in order as they are read, while the
+//! parts are on the network; the file is never read a second time.
+//!
+//! # Failures
+//!
+//! The runtime retries each part upload on 429, 5xx and transport errors (the body is in
+//! memory, so it can be sent again unchanged); when a part still fails with such an error,
+//! the engine sends it again, unchanged, up to [`part_retries`](Uploader::part_retries)
+//! more times. Any other error is fatal: the upload stops, the session is aborted unless
+//! [`abort_on_failure`](Uploader::abort_on_failure) is off, and the error names the part and
+//! its byte range. A file that changes while it is read stops the upload.
+//!
+//! # Cancellation
+//!
+//! Dropping the future stops every part upload at once. A
+//! [`cancel_token`](Uploader::cancel_token) does the same and returns
+//! [`UploadError::Cancelled`]; by default the session is then kept (the error, wrapped in
+//! [`UploadError::SessionKept`], names it) so that the upload can be
+//! [resumed](Uploader::resume); [`abort_on_cancel`](Uploader::abort_on_cancel) aborts it
+//! instead, also when the future is dropped.
+
+#![warn(missing_docs)]
+
+mod engine;
+mod error;
+mod progress;
+mod source;
+
+use std::fmt;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::io::AsyncRead;
+use tokio::sync::watch;
+pub use tokio_util::sync::CancellationToken;
+
+pub use error::{Step, UploadError};
+pub use progress::{Phase, Progress};
+pub use source::Source;
+
+use crate::{Client, FileFull};
+use engine::Target;
+use progress::ProgressFn;
+use source::Input;
+
+/// Box's smallest file size for a chunked upload, in bytes (its guides say 20 MB).
+pub const MIN_FILE_SIZE: u64 = 20_000_000;
+
+/// Uploads big files through Box's chunked-upload API. See the [module](self) docs.
+///
+/// Built from a [`Client`] with [`Uploader::new`], tuned with its builder methods; cheap to
+/// clone. Every operation returns the committed file.
+#[derive(Clone)]
+pub struct Uploader {
+    client: Client,
+    options: Options,
+}
+
+#[derive(Clone)]
+pub(crate) struct Options {
+    pub(crate) concurrency: usize,
+    pub(crate) commit_deadline: Duration,
+    pub(crate) abort_on_failure: bool,
+    pub(crate) abort_on_cancel: bool,
+    pub(crate) progress: Vec<ProgressFn>,
+    pub(crate) cancel: CancellationToken,
+    pub(crate) min_file_size: u64,
+    pub(crate) part_retries: u32,
+    pub(crate) retry_pause: Duration,
+}
+
+impl fmt::Debug for Uploader {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let o = &self.options;
+        f.debug_struct("Uploader")
+            .field("client", &self.client)
+            .field("concurrency", &o.concurrency)
+            .field("commit_deadline", &o.commit_deadline)
+            .field("abort_on_failure", &o.abort_on_failure)
+            .field("abort_on_cancel", &o.abort_on_cancel)
+            .field("progress_sinks", &o.progress.len())
+            .field("cancelled", &o.cancel.is_cancelled())
+            .field("min_file_size", &o.min_file_size)
+            .field("part_retries", &o.part_retries)
+            .field("retry_pause", &o.retry_pause)
+            .finish()
+    }
+}
+
+impl Uploader {
+    /// An uploader with the defaults: 4 parts at a time, a commit deadline of 10 minutes,
+    /// abort on failure, keep the session on cancellation, Box's 20 MB minimum, 2 more
+    /// sends of a part after the runtime's retries, a pause of 1 s between them.
+    pub fn new(client: Client) -> Uploader {
+        Uploader {
+            client,
+            options: Options {
+                concurrency: 4,
+                commit_deadline: Duration::from_secs(600),
+                abort_on_failure: true,
+                abort_on_cancel: false,
+                progress: Vec::new(),
+                cancel: CancellationToken::new(),
+                min_file_size: MIN_FILE_SIZE,
+                part_retries: 2,
+                retry_pause: Duration::from_secs(1),
+            },
+        }
+    }
+
+    /// The client it calls.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// How many parts are read ahead and uploaded at once (at least 1; default 4). It bounds
+    /// memory: about `concurrency × part_size`.
+    pub fn concurrency(mut self, parts: usize) -> Uploader {
+        self.options.concurrency = parts.max(1);
+        self
+    }
+
+    /// How long to keep committing while the server answers `202 Accepted` (it is still
+    /// processing parts), from the first commit; then the upload fails with
+    /// [`UploadError::CommitTimeout`]. Default 10 minutes.
+    pub fn commit_deadline(mut self, deadline: Duration) -> Uploader {
+        self.options.commit_deadline = deadline;
+        self
+    }
+
+    /// Whether a failed upload aborts its session (default `true`). With `false` the
+    /// session is kept and the error, wrapped in [`UploadError::SessionKept`], names it, so
+    /// that [`resume`](Self::resume) can finish the upload.
+    pub fn abort_on_failure(mut self, abort: bool) -> Uploader {
+        self.options.abort_on_failure = abort;
+        self
+    }
+
+    /// Whether a cancelled upload (by its [token](Self::cancel_token), or by dropping its
+    /// future) aborts its session (default `false`: the session is kept, to be resumed).
+    /// When the future is dropped, the abort is sent from a background task, best effort.
+    pub fn abort_on_cancel(mut self, abort: bool) -> Uploader {
+        self.options.abort_on_cancel = abort;
+        self
+    }
+
+    /// Calls `callback` with each [`Progress`] report (from the task that drives the
+    /// upload: keep it quick).
+    pub fn on_progress(mut self, callback: impl Fn(&Progress) + Send + Sync + 'static) -> Uploader {
+        self.options.progress.push(Arc::new(callback));
+        self
+    }
+
+    /// Sends each [`Progress`] report into a `watch` channel, whose receivers see the
+    /// latest one.
+    ///
+    /// ```
+    /// # use box_upload::{Client, Config, Progress, Uploader};
+    /// # fn demo(client: Client) {
+    /// let (sender, receiver) = tokio::sync::watch::channel(Progress::default());
+    /// let uploader = Uploader::new(client).progress_channel(sender);
+    /// // elsewhere: receiver.borrow().uploaded_bytes
+    /// # drop(receiver); }
+    /// ```
+    pub fn progress_channel(self, sender: watch::Sender<Progress>) -> Uploader {
+        self.on_progress(move |progress| {
+            sender.send_replace(progress.clone());
+        })
+    }
+
+    /// Stops the upload when `token` is cancelled: part uploads in flight are dropped and
+    /// the operation returns [`UploadError::Cancelled`] (see
+    /// [`abort_on_cancel`](Self::abort_on_cancel) for the session).
+    pub fn cancel_token(mut self, token: CancellationToken) -> Uploader {
+        self.options.cancel = token;
+        self
+    }
+
+    /// The smallest file size accepted, in bytes (default [`MIN_FILE_SIZE`], Box's).
+    /// Smaller sources fail with [`UploadError::TooSmall`] before any request.
+    pub fn min_file_size(mut self, bytes: u64) -> Uploader {
+        self.options.min_file_size = bytes;
+        self
+    }
+
+    /// How many more times a part is sent when it still fails with a retryable error (429,
+    /// 5xx, transport) after the runtime's own retries (default 2).
+    pub fn part_retries(mut self, retries: u32) -> Uploader {
+        self.options.part_retries = retries;
+        self
+    }
+
+    /// The pause before the engine sends a part again, and before it repeats a commit that
+    /// failed with `parts_mismatch` or a retryable error, when the server gave no
+    /// `Retry-After` (default 1 s; it grows with each attempt).
+    pub fn retry_pause(mut self, pause: Duration) -> Uploader {
+        self.options.retry_pause = pause;
+        self
+    }
+
+    /// Uploads the file at `path` as a new file `name` in folder `folder_id`, and returns
+    /// the committed file. Its modification time becomes `content_modified_at`.
+    pub async fn upload_path(
+        &self,
+        path: impl AsRef<Path>,
+        folder_id: &str,
+        name: &str,
+    ) -> Result<FileFull, UploadError> {
+        let input = Input::open(Source::path(path.as_ref())).await?;
+        self.upload_new(input, Target::Folder { folder_id, name })
+            .await
+    }
+
+    /// Uploads the file at `path` as a new version of file `file_id` (renamed to `name` if
+    /// given), and returns the committed file.
+    pub async fn upload_new_version(
+        &self,
+        path: impl AsRef<Path>,
+        file_id: &str,
+        name: Option<&str>,
+    ) -> Result<FileFull, UploadError> {
+        let input = Input::open(Source::path(path.as_ref())).await?;
+        self.upload_new(input, Target::Version { file_id, name })
+            .await
+    }
+
+    /// Uploads exactly `size` bytes read from `reader` as a new file `name` in folder
+    /// `folder_id`, and returns the committed file. A reader that ends early, or has more
+    /// bytes, fails the upload with [`UploadError::SourceChanged`].
+    pub async fn upload_reader(
+        &self,
+        reader: impl AsyncRead + Unpin + Send,
+        size: u64,
+        folder_id: &str,
+        name: &str,
+    ) -> Result<FileFull, UploadError> {
+        let input = Input::open(Source::reader(reader, size)).await?;
+        self.upload_new(input, Target::Folder { folder_id, name })
+            .await
+    }
+
+    /// Finishes the upload of session `session_id` from the same source: reads the session,
+    /// lists every stored part, checks each against the source's bytes, uploads only the
+    /// missing parts and commits. The source is read once, in full (the whole-file digest
+    /// needs every byte). Stored parts are checked in order before any part after them is
+    /// sent, and a part missing between stored parts is sent last (read again then), so a
+    /// source that is not the session's sends nothing. A reader cannot be read twice: its
+    /// missing parts are sent as they are read.
+    ///
+    /// A session that expired (or is otherwise gone) fails with
+    /// [`UploadError::SessionExpired`]; a session that holds other bytes than the source
+    /// fails with [`UploadError::ResumeMismatch`] and is left as it is.
+    pub async fn resume(
+        &self,
+        session_id: &str,
+        source: Source<'_>,
+    ) -> Result<FileFull, UploadError> {
+        let input = Input::open(source).await?;
+        self.resume_session(session_id, input).await
+    }
+}
