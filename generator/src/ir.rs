@@ -265,10 +265,9 @@ pub struct ResponseHeader {
     pub rust_name: String,
     /// Header name.
     pub wire_name: String,
-    /// Type (parsed with `FromStr`).
+    /// Type (parsed with `FromStr`). Always optional in the emitted code: a header the
+    /// spec requires but the server leaves out is not worth failing a call over.
     pub ty: TypeRef,
-    /// Required.
-    pub required: bool,
     /// Doc comment.
     pub docs: Option<String>,
 }

@@ -1248,7 +1248,6 @@ impl<'a> Lowerer<'a> {
                     rust_name: header_names.claim(&snake(name)),
                     wire_name: name.clone(),
                     ty,
-                    required: header.required,
                     docs: header.description.clone(),
                 });
             }
