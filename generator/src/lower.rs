@@ -302,6 +302,17 @@ impl<'a> Lowerer<'a> {
 
     /// Resolves `#/components/schemas/NAME`.
     fn resolve(&self, reference: &str, pointer: &str) -> Result<(String, &'a Schema), Error> {
+        self.resolve_within(reference, pointer, 32)
+    }
+
+    /// [`resolve`](Self::resolve), through at most `hops` more aliases (so a cycle of
+    /// aliases is an error, not a stack overflow).
+    fn resolve_within(
+        &self,
+        reference: &str,
+        pointer: &str,
+        hops: u32,
+    ) -> Result<(String, &'a Schema), Error> {
         let dangling = || Error::DanglingRef {
             path: self.path.clone(),
             pointer: pointer.to_owned(),
@@ -328,11 +339,14 @@ impl<'a> Lowerer<'a> {
             ReferenceOr::Item(schema) => Ok((name, schema)),
             ReferenceOr::Reference { reference: next } => {
                 let next_pointer = format!("/components/schemas/{}", escape_pointer(&name));
-                if next == reference {
-                    return Err(self.invalid(&next_pointer, "a schema that refers to itself"));
+                if hops == 0 {
+                    return Err(self.invalid(
+                        &next_pointer,
+                        "a cycle (or a chain of over 32) of schema $refs",
+                    ));
                 }
                 // An alias of another component: resolve through it.
-                self.resolve(next, &next_pointer)
+                self.resolve_within(next, &next_pointer, hops - 1)
             }
         }
     }
@@ -881,7 +895,8 @@ impl<'a> Lowerer<'a> {
         ] {
             for (i, param) in list.iter().enumerate() {
                 let param_pointer = format!("{base}/{i}");
-                let param = self.resolve_parameter(param, &param_pointer)?;
+                let param =
+                    self.resolve_component(param, "parameters", |c| &c.parameters, &param_pointer)?;
                 let data = param.parameter_data_ref();
                 params.retain(|(p, _)| {
                     let d = p.parameter_data_ref();
@@ -1049,39 +1064,37 @@ impl<'a> Lowerer<'a> {
         }
     }
 
-    fn resolve_parameter(
+    /// Resolves a `$ref` to `#/components/<section>/<name>`, following chains of refs
+    /// (a cycle, or one longer than 32 links, is an error), or returns the item itself.
+    fn resolve_component<T>(
         &self,
-        param: &'a ReferenceOr<Parameter>,
+        item: &'a ReferenceOr<T>,
+        section: &str,
+        entries: fn(&'a openapiv3::Components) -> &'a IndexMap<String, ReferenceOr<T>>,
         pointer: &str,
-    ) -> Result<&'a Parameter, Error> {
-        match param {
-            ReferenceOr::Item(p) => Ok(p),
-            ReferenceOr::Reference { reference } => {
-                let name = reference
-                    .strip_prefix("#/components/parameters/")
-                    .ok_or_else(|| Error::DanglingRef {
-                        path: self.path.clone(),
-                        pointer: pointer.to_owned(),
-                        reference: reference.clone(),
-                    })?;
-                match self
-                    .openapi
-                    .components
-                    .as_ref()
-                    .and_then(|c| c.parameters.get(name))
-                {
-                    Some(ReferenceOr::Item(p)) => Ok(p),
-                    Some(nested @ ReferenceOr::Reference { .. }) => {
-                        self.resolve_parameter(nested, pointer)
-                    }
-                    None => Err(Error::DanglingRef {
-                        path: self.path.clone(),
-                        pointer: pointer.to_owned(),
-                        reference: reference.clone(),
-                    }),
-                }
-            }
+    ) -> Result<&'a T, Error> {
+        let mut current = item;
+        for _ in 0..32 {
+            let reference = match current {
+                ReferenceOr::Item(item) => return Ok(item),
+                ReferenceOr::Reference { reference } => reference,
+            };
+            let target = reference
+                .strip_prefix("#/components/")
+                .and_then(|rest| rest.strip_prefix(section))
+                .and_then(|rest| rest.strip_prefix('/'))
+                .map(|name| name.replace("~1", "/").replace("~0", "~"))
+                .and_then(|name| entries(self.openapi.components.as_ref()?).get(&name));
+            current = target.ok_or_else(|| Error::DanglingRef {
+                path: self.path.clone(),
+                pointer: pointer.to_owned(),
+                reference: reference.clone(),
+            })?;
         }
+        Err(self.invalid(
+            pointer,
+            format!("a cycle (or a chain of over 32) of $refs among components/{section}"),
+        ))
     }
 
     fn lower_request_body(
@@ -1090,22 +1103,7 @@ impl<'a> Lowerer<'a> {
         camel_name: &str,
         pointer: &str,
     ) -> Result<RequestBody, Error> {
-        let body = match body {
-            ReferenceOr::Item(b) => b,
-            ReferenceOr::Reference { reference } => {
-                let name = reference.strip_prefix("#/components/requestBodies/");
-                match name.and_then(|n| self.openapi.components.as_ref()?.request_bodies.get(n)) {
-                    Some(ReferenceOr::Item(b)) => b,
-                    _ => {
-                        return Err(Error::DanglingRef {
-                            path: self.path.clone(),
-                            pointer: pointer.to_owned(),
-                            reference: reference.clone(),
-                        });
-                    }
-                }
-            }
-        };
+        let body = self.resolve_component(body, "requestBodies", |c| &c.request_bodies, pointer)?;
         let Some((media_type, content)) = pick_media_type(&body.content) else {
             return Err(self.invalid(
                 &format!("{pointer}/content"),
@@ -1168,7 +1166,8 @@ impl<'a> Lowerer<'a> {
             .filter(|(s, ..)| matches!(s, Some(100..=399)))
             .count();
         for (status, response, response_pointer) in statuses {
-            let response = self.resolve_response(response, &response_pointer)?;
+            let response =
+                self.resolve_component(response, "responses", |c| &c.responses, &response_pointer)?;
             let is_success = matches!(status, Some(100..=399));
             let (media, content) = match pick_media_type(&response.content) {
                 Some((media, content)) => (Some(media.clone()), Some(content)),
@@ -1210,23 +1209,8 @@ impl<'a> Lowerer<'a> {
             let mut headers = Vec::new();
             for (name, header) in &response.headers {
                 let header_pointer = format!("{response_pointer}/headers/{}", escape_pointer(name));
-                let header = match header {
-                    ReferenceOr::Item(h) => h,
-                    ReferenceOr::Reference { reference } => {
-                        let target = reference.strip_prefix("#/components/headers/");
-                        match target.and_then(|n| self.openapi.components.as_ref()?.headers.get(n))
-                        {
-                            Some(ReferenceOr::Item(h)) => h,
-                            _ => {
-                                return Err(Error::DanglingRef {
-                                    path: self.path.clone(),
-                                    pointer: header_pointer,
-                                    reference: reference.clone(),
-                                });
-                            }
-                        }
-                    }
-                };
+                let header =
+                    self.resolve_component(header, "headers", |c| &c.headers, &header_pointer)?;
                 let ParameterSchemaOrContent::Schema(schema) = &header.format else {
                     return Err(self.construct(&header_pointer, "a header described by `content`"));
                 };
@@ -1271,27 +1255,6 @@ impl<'a> Lowerer<'a> {
             _ => TypeRef::Json,
         };
         Ok((outcomes, error))
-    }
-
-    fn resolve_response(
-        &self,
-        response: &'a ReferenceOr<openapiv3::Response>,
-        pointer: &str,
-    ) -> Result<&'a openapiv3::Response, Error> {
-        match response {
-            ReferenceOr::Item(r) => Ok(r),
-            ReferenceOr::Reference { reference } => {
-                let name = reference.strip_prefix("#/components/responses/");
-                match name.and_then(|n| self.openapi.components.as_ref()?.responses.get(n)) {
-                    Some(ReferenceOr::Item(r)) => Ok(r),
-                    _ => Err(Error::DanglingRef {
-                        path: self.path.clone(),
-                        pointer: pointer.to_owned(),
-                        reference: reference.clone(),
-                    }),
-                }
-            }
-        }
     }
 
     /// The operation's server (its own, else its path item's, else the spec's), registered once.

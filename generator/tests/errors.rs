@@ -249,3 +249,50 @@ fn selecting_nothing_is_an_error() {
         "{msg}"
     );
 }
+
+#[test]
+fn component_refs_resolve_and_a_ref_cycle_is_an_error_not_a_crash() {
+    let with_params = |parameters: &str| {
+        MINIMAL
+            .replace(
+                "      operationId: get_x\n",
+                "      operationId: get_x\n      parameters:\n        - $ref: \"#/components/parameters/A\"\n",
+            )
+            .replace("components:\n", &format!("components:\n  parameters:\n{parameters}"))
+    };
+    let resolved = with_params(
+        "    A: {$ref: \"#/components/parameters/B\"}\n    B: {name: limit, in: query, schema: {type: integer}}\n",
+    );
+    let output = generate_text("spec.yaml", &resolved).unwrap();
+    assert_eq!(output.api.operations[0].query_params[0].wire_name, "limit");
+
+    let cycle = with_params("    A: {$ref: \"#/components/parameters/A\"}\n");
+    let msg = message(generate_text("spec.yaml", &cycle));
+    assert!(
+        msg.contains("at /paths/~1x/get/parameters/0: a cycle"),
+        "{msg}"
+    );
+
+    let dangling = with_params("    B: {name: limit, in: query, schema: {type: integer}}\n");
+    let msg = message(generate_text("spec.yaml", &dangling));
+    assert!(
+        msg.contains("dangling $ref \"#/components/parameters/A\""),
+        "{msg}"
+    );
+}
+
+#[test]
+fn a_cycle_of_schema_aliases_is_an_error_not_a_crash() {
+    let cycle = MINIMAL.replace(
+        "    X:\n",
+        "    Y: {$ref: \"#/components/schemas/Z\"}\n    Z: {$ref: \"#/components/schemas/Y\"}\n    X:\n",
+    );
+    let msg = message(generate_text(
+        "spec.yaml",
+        &cycle.replace("a: {type: string}", "a: {$ref: \"#/components/schemas/Y\"}"),
+    ));
+    assert!(
+        msg.contains("a cycle (or a chain of over 32) of schema $refs"),
+        "{msg}"
+    );
+}
