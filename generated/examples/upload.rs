@@ -221,6 +221,13 @@ async fn run(args: Args) -> Result<(), ExitCode> {
                     "the upload was cancelled after {:.1} s",
                     elapsed.as_secs_f64()
                 );
+            } else if error
+                .api_error()
+                .and_then(|e| e.status())
+                .map(|s| s.as_u16())
+                == Some(401)
+            {
+                eprintln!("error: {error}; check the access token in BOX_TOKEN");
             } else {
                 eprintln!("error: {error}");
             }

@@ -1,150 +1,24 @@
 //! The upload engine against the Box emulator: big files at several concurrencies, injected
 //! faults, resume, cancellation, and the errors that must stop an upload.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
-use box_emulator::{Emulator, EmulatorConfig, FaultAction, FaultRule, Op, PartSizePolicy};
-use box_upload::{
-    CancellationToken, Client, Config, FileFull, Phase, Progress, RetryPolicy, Source, Step,
-    UploadError, Uploader, servers,
-};
-use rand::rngs::StdRng;
-use rand::{RngCore, SeedableRng};
+use box_emulator::{Emulator, FaultAction, FaultRule, Op};
+use box_upload::{CancellationToken, Phase, Progress, Source, Step, UploadError, Uploader};
 use sha1::{Digest, Sha1};
 
-const MIB: u64 = 1024 * 1024;
+mod common;
+use common::{Fixture, MIB, SourceFile, fixture, hex, random_bytes, sha1_of_file};
+
 /// The part size of the big-file tests.
 const PART: u64 = 4 * MIB;
 /// At least 50 MB and not a multiple of `PART`: 11 full parts and a short one.
 const BIG: u64 = 50_000_000 + 12_345;
 const BIG_PARTS: u64 = BIG.div_ceil(PART);
-
-struct Fixture {
-    emulator: Emulator,
-    client: Client,
-}
-
-/// An emulator with fixed parts, whose session endpoints are on a second port (so a client
-/// that rebuilds URLs instead of following them is seen), and a client with quick retries.
-async fn fixture(part_size: u64, tune: impl FnOnce(&mut EmulatorConfig)) -> Fixture {
-    let mut config = EmulatorConfig {
-        min_file_size: 1,
-        part_size: PartSizePolicy::Fixed(part_size),
-        retry_after_secs: 0,
-        second_host: true,
-        fault_seed: Some(7),
-        ..EmulatorConfig::default()
-    };
-    tune(&mut config);
-    let emulator = Emulator::start("127.0.0.1:0".parse().unwrap(), config)
-        .await
-        .expect("the emulator starts");
-    let retry = RetryPolicy {
-        initial_backoff: Duration::from_millis(20),
-        max_backoff: Duration::from_millis(200),
-        ..RetryPolicy::default()
-    };
-    let config = Config::bearer("test-token")
-        .base_url(&servers::UPLOAD, emulator.upload_url())
-        .base_url(&servers::UPLOAD_SESSION, emulator.upload_url())
-        .retry(retry);
-    let client = Client::new(config).expect("a client");
-    Fixture { emulator, client }
-}
-
-impl Fixture {
-    /// An uploader for tests: no minimum size, short pauses.
-    fn uploader(&self) -> Uploader {
-        Uploader::new(self.client.clone())
-            .min_file_size(1)
-            .retry_pause(Duration::from_millis(20))
-    }
-
-    /// Checks the committed file against the source, byte for byte (through its SHA-1 read
-    /// from the emulator's storage), and that no session is left open.
-    fn assert_committed(&self, file: &FileFull, source: &SourceFile) {
-        let stored = self
-            .emulator
-            .committed_file(&file.id)
-            .expect("the committed file is in the emulator");
-        assert_eq!(stored.size, source.len, "stored size");
-        assert_eq!(sha1_of_file(&stored.path), source.sha1, "stored content");
-        assert_eq!(stored.sha1, source.sha1, "the emulator's SHA-1");
-        assert_eq!(
-            file.sha1.as_deref(),
-            Some(source.sha1.as_str()),
-            "answered SHA-1"
-        );
-        assert_eq!(file.size, Some(source.len as i64), "answered size");
-        assert!(
-            self.emulator.open_sessions().is_empty(),
-            "sessions left open: {:?}",
-            self.emulator.open_sessions()
-        );
-    }
-}
-
-/// A temporary file of seeded random bytes.
-struct SourceFile {
-    file: tempfile::NamedTempFile,
-    len: u64,
-    sha1: String,
-}
-
-impl SourceFile {
-    fn new(len: u64, seed: u64) -> SourceFile {
-        let bytes = random_bytes(len, seed);
-        let mut file = tempfile::NamedTempFile::new().expect("a temporary file");
-        file.write_all(&bytes).expect("write the source");
-        file.flush().expect("flush the source");
-        SourceFile {
-            file,
-            len,
-            sha1: hex(&Sha1::digest(&bytes)),
-        }
-    }
-
-    fn path(&self) -> &Path {
-        self.file.path()
-    }
-
-    /// The file's modification time in whole seconds, as `content_modified_at` carries it.
-    fn mtime_secs(&self) -> i64 {
-        let modified = std::fs::metadata(self.path()).unwrap().modified().unwrap();
-        modified
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .unwrap()
-            .as_secs() as i64
-    }
-}
-
-fn random_bytes(len: u64, seed: u64) -> Vec<u8> {
-    let mut bytes = vec![0u8; len as usize];
-    StdRng::seed_from_u64(seed).fill_bytes(&mut bytes);
-    bytes
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn sha1_of_file(path: &Path) -> String {
-    let mut file = std::fs::File::open(path).expect("open the stored file");
-    let mut hasher = Sha1::new();
-    let mut buffer = vec![0u8; 1 << 20];
-    loop {
-        let n = file.read(&mut buffer).expect("read the stored file");
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buffer[..n]);
-    }
-    hex(&hasher.finalize())
-}
 
 /// Every progress report, kept for checks.
 #[derive(Clone, Default)]
@@ -886,7 +760,7 @@ async fn a_name_in_use_fails_at_creation() {
     assert!(
         error
             .to_string()
-            .starts_with("creating the upload session failed"),
+            .starts_with("creating the upload session for \"taken.bin\" in folder 0 failed"),
         "{error}"
     );
     assert_eq!(fx.emulator.stats().requests(Op::UploadPart), 0);

@@ -26,6 +26,12 @@ pub struct Config {
     /// Server names (as users pass them to the runtime), by URL template.
     #[serde(default)]
     pub servers: BTreeMap<String, String>,
+    /// Host patterns of the API, besides the hosts of its server templates, that
+    /// a URL given by a server (such as a session's endpoints) may point at: the
+    /// generated client sends its token there. `host.example.com`, or one `*` in
+    /// the first label (`upload-*.example.com`).
+    #[serde(default)]
+    pub trusted_hosts: Vec<String>,
     /// Where the config was read from; overlay and spec paths are relative to its folder.
     #[serde(skip)]
     pub dir: PathBuf,
@@ -63,7 +69,13 @@ impl Config {
 
     /// Parses config text; the error is TOML's message, with line and column.
     pub fn parse(text: &str) -> Result<Config, String> {
-        toml::from_str(text).map_err(|e| e.to_string().trim_end().to_owned())
+        let config: Config =
+            toml::from_str(text).map_err(|e| e.to_string().trim_end().to_owned())?;
+        for pattern in &config.trusted_hosts {
+            check_host_pattern(pattern)
+                .map_err(|reason| format!("trusted_hosts: the pattern {pattern:?} {reason}"))?;
+        }
+        Ok(config)
     }
 
     /// A config that selects every operation and names nothing.
@@ -87,5 +99,57 @@ impl Config {
     /// Paths of the overlays, resolved against the config's folder.
     pub fn overlay_paths(&self) -> Vec<PathBuf> {
         self.overlays.iter().map(|p| self.dir.join(p)).collect()
+    }
+}
+
+/// Checks a host pattern of `trusted_hosts` (the runtime parses it again, with
+/// the same rules, when it follows a URL); the error completes "the pattern … ".
+fn check_host_pattern(pattern: &str) -> Result<(), String> {
+    let mut labels = pattern.split('.');
+    let first = labels.next().unwrap_or_default();
+    let rest: Vec<&str> = labels.collect();
+    let label_ok = |label: &str| {
+        !label.is_empty()
+            && label
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    };
+    if !rest.iter().all(|label| label_ok(label)) || !label_ok(&first.replacen('*', "x", 1)) {
+        return Err(
+            "is not a host name: lowercase ASCII labels of letters, digits and '-', \
+             with at most one '*' in the first label"
+                .to_owned(),
+        );
+    }
+    if first.contains('*') && rest.len() < 2 {
+        return Err("needs at least two labels after the wildcard label".to_owned());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trusted_host_patterns_are_checked() {
+        let ok = Config::parse(
+            r#"trusted_hosts = ["upload.box.com", "upload-*.app.box.com", "*.example.com"]"#,
+        );
+        assert_eq!(ok.unwrap().trusted_hosts.len(), 3);
+        for (bad, reason) in [
+            ("*.com", "two labels"),
+            ("https://x.example.com", "not a host name"),
+            ("a.*.example.com", "not a host name"),
+            ("**.example.com", "not a host name"),
+            ("Upper.example.com", "not a host name"),
+            ("", "not a host name"),
+        ] {
+            let error = Config::parse(&format!("trusted_hosts = [{bad:?}]")).unwrap_err();
+            assert!(
+                error.contains(&format!("{bad:?}")) && error.contains(reason),
+                "{error}"
+            );
+        }
     }
 }

@@ -353,6 +353,7 @@ fn emit_union(
 // ----- client ----------------------------------------------------------------------
 
 fn emit_client(api: &Api) -> TokenStream {
+    let trusted_hosts = &api.trusted_hosts;
     let servers = api.servers.iter().map(|(const_name, server)| {
         let name = ident(const_name);
         let key = &server.name;
@@ -373,6 +374,7 @@ fn emit_client(api: &Api) -> TokenStream {
                 name: #key,
                 url_template: #url,
                 variables: &[ #( ::oas_runtime::ServerVariable { name: #var_names, default: #var_defaults }, )* ],
+                trusted_hosts: &[ #( #trusted_hosts ),* ],
             };
         }
     });

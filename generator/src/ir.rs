@@ -17,6 +17,9 @@ pub struct Api {
     pub docs: Option<String>,
     /// Every server an emitted operation uses, by its Rust constant name.
     pub servers: BTreeMap<String, Server>,
+    /// Host patterns, sorted, that URLs given by any server may point at
+    /// besides the hosts of the server templates.
+    pub trusted_hosts: Vec<String>,
     /// Operations, sorted by Rust method name.
     pub operations: Vec<Operation>,
     /// Named types, by Rust type name.

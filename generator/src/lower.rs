@@ -91,6 +91,12 @@ pub fn lower(spec: &LoadedSpec, config: &Config) -> Result<Api, Error> {
         version: spec.openapi.info.version.clone(),
         docs: spec.openapi.info.description.clone(),
         servers: lowerer.servers,
+        trusted_hosts: {
+            let mut hosts = config.trusted_hosts.clone();
+            hosts.sort();
+            hosts.dedup();
+            hosts
+        },
         operations,
         types: lowerer.types,
         default_error,

@@ -16,6 +16,7 @@ use crate::operation::{Operation, Server};
 use crate::request::{Body, BodyInner, Request};
 use crate::response::Response;
 use crate::retry::{backoff, is_retryable_status, retry_after};
+use crate::trust::{HostPattern, is_loopback, same_origin};
 
 /// A client of an API: sends the requests of its operations.
 ///
@@ -30,6 +31,8 @@ struct Inner {
     config: Config,
     /// The base URLs of `config`, parsed and checked.
     base_urls: Vec<(Server, Url)>,
+    /// The host patterns of `config`, parsed.
+    trusted_hosts: Vec<HostPattern>,
 }
 
 impl Client {
@@ -37,8 +40,9 @@ impl Client {
     ///
     /// Fails when a base URL given to [`Config::base_url`] is not an
     /// absolute `http` or `https` URL without credentials, query or
-    /// fragment, when the user agent is not a valid header value, or when
-    /// the HTTP client cannot be built.
+    /// fragment, when a pattern given to [`Config::trust_host`] is invalid,
+    /// when the user agent is not a valid header value, or when the HTTP
+    /// client cannot be built.
     pub fn new(config: Config) -> Result<Client, ConfigError> {
         let base_urls = config
             .base_urls
@@ -52,6 +56,17 @@ impl Client {
                             server.name
                         ))
                     })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let trusted_hosts = config
+            .trusted_hosts
+            .iter()
+            .map(|pattern| {
+                HostPattern::parse(pattern).map_err(|reason| {
+                    ConfigError::new(format!(
+                        "the host pattern {pattern:?} given to Config::trust_host {reason}"
+                    ))
+                })
             })
             .collect::<Result<Vec<_>, _>>()?;
 
@@ -83,6 +98,7 @@ impl Client {
                 http,
                 config,
                 base_urls,
+                trusted_hosts,
             }),
         })
     }
@@ -125,8 +141,21 @@ impl Client {
     /// The URL at which to call `op` when the server gave one, such as an
     /// endpoint listed in an earlier response.
     ///
-    /// Fails, naming the URL, when it is not an absolute `http` or `https`
-    /// URL without credentials.
+    /// The request will carry the token, and a server may answer with any
+    /// URL, so the URL must be trusted:
+    /// - its host is the host of a base URL given to [`Config::base_url`],
+    ///   of the base URL of `op`'s server, or, unless
+    ///   [`Config::trust_server_hosts`] is off, of the server's URL template
+    ///   with the variables' defaults, or it matches one of the server's
+    ///   [`trusted_hosts`](Server::trusted_hosts) or a pattern given to
+    ///   [`Config::trust_host`];
+    /// - and it is `https`, or it is plain `http` to a loopback host, to the
+    ///   exact origin of a base URL given to [`Config::base_url`], or
+    ///   anywhere trusted after [`Config::allow_insecure_http`].
+    ///
+    /// Fails, naming the URL (without credentials, query or fragment), when
+    /// it is not an absolute `http` or `https` URL without credentials, or
+    /// when it is not trusted.
     pub fn endpoint_at(&self, op: &Operation, absolute_url: &str) -> Result<Url, InvalidRequest> {
         // The message shows the URL without credentials, query or fragment: those
         // may hold secrets and errors end up in logs.
@@ -143,7 +172,78 @@ impl Client {
                 op.id
             ))
         })?;
+        self.check_trusted(op, &url).map_err(|reason| {
+            InvalidRequest::new(format!(
+                "refusing to send the access token to {shown:?}, given for the operation {}: \
+                 {reason}",
+                op.id
+            ))
+        })?;
         Ok(url)
+    }
+
+    /// Checks a URL given by a server against the trust rules of
+    /// [`endpoint_at`](Self::endpoint_at); the error completes "refusing to
+    /// send the access token to …: ".
+    fn check_trusted(&self, op: &Operation, url: &Url) -> Result<(), String> {
+        let host = url.host_str().unwrap_or_default();
+        let configured = self.inner.base_urls.iter().map(|(_, base)| base);
+        let own_base = self.base_url(op.server).ok();
+        let bases: Vec<&Url> = configured.chain(own_base.as_ref()).collect();
+        let server = op.server;
+        let default_base = if self.inner.config.trust_server_hosts {
+            self.fill_template_with(server, false)
+                .ok()
+                .and_then(|filled| Url::parse(&filled).ok())
+        } else {
+            None
+        };
+        let server_patterns: Vec<HostPattern> = if self.inner.config.trust_server_hosts {
+            // The generator checks these patterns; one it did not is ignored, not trusted.
+            server
+                .trusted_hosts
+                .iter()
+                .filter_map(|p| HostPattern::parse(p).ok())
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let trusted = bases.iter().any(|base| base.host_str() == Some(host))
+            || default_base.as_ref().and_then(Url::host_str) == Some(host)
+            || server_patterns.iter().any(|p| p.matches(host))
+            || self.inner.trusted_hosts.iter().any(|p| p.matches(host));
+        if !trusted {
+            let mut known: Vec<String> = bases
+                .iter()
+                .copied()
+                .chain(default_base.as_ref())
+                .filter_map(|base| base.host_str().map(str::to_owned))
+                .chain(server_patterns.iter().map(ToString::to_string))
+                .chain(self.inner.trusted_hosts.iter().map(ToString::to_string))
+                .collect();
+            known.sort();
+            known.dedup();
+            return Err(format!(
+                "its host {host:?} is not trusted (trusted: {}); if the host is yours, add it \
+                 with Config::trust_host",
+                known.join(", ")
+            ));
+        }
+        let secure = url.scheme() == "https"
+            || is_loopback(url)
+            || self.inner.config.allow_insecure_http
+            || self
+                .inner
+                .base_urls
+                .iter()
+                .any(|(_, base)| same_origin(base, url));
+        if !secure {
+            return Err(format!(
+                "it is plain http to {host:?}, which is not loopback; use https, or opt in \
+                 with Config::allow_insecure_http"
+            ));
+        }
+        Ok(())
     }
 
     /// Sends `request`, with authentication and retries, and returns the
@@ -346,6 +446,16 @@ impl Client {
 
     /// The URL template of `server` with its variables replaced.
     fn fill_template(&self, server: &Server) -> Result<String, InvalidRequest> {
+        self.fill_template_with(server, true)
+    }
+
+    /// The URL template of `server` with its variables replaced by the
+    /// values of the configuration when `configured`, else by the defaults.
+    fn fill_template_with(
+        &self,
+        server: &Server,
+        configured: bool,
+    ) -> Result<String, InvalidRequest> {
         let template = server.url_template;
         let mut filled = String::with_capacity(template.len());
         let mut rest = template;
@@ -359,12 +469,9 @@ impl Client {
                 ))
             })?;
             let name = &after[..close];
-            let value = self
-                .inner
-                .config
-                .variables
-                .iter()
-                .find(|(n, _)| n == name)
+            let value = configured
+                .then(|| self.inner.config.variables.iter().find(|(n, _)| n == name))
+                .flatten()
                 .map(|(_, v)| v.as_str())
                 .or_else(|| {
                     server

@@ -32,6 +32,9 @@ pub struct Config {
     pub(crate) request_timeout: Option<Duration>,
     pub(crate) retry: RetryPolicy,
     pub(crate) max_response_body: usize,
+    pub(crate) trusted_hosts: Vec<String>,
+    pub(crate) trust_server_hosts: bool,
+    pub(crate) allow_insecure_http: bool,
 }
 
 impl Config {
@@ -48,6 +51,9 @@ impl Config {
             request_timeout: None,
             retry: RetryPolicy::default(),
             max_response_body: 64 * 1024 * 1024,
+            trusted_hosts: Vec::new(),
+            trust_server_hosts: true,
+            allow_insecure_http: false,
         }
     }
 
@@ -119,6 +125,44 @@ impl Config {
         self.max_response_body = bytes;
         self
     }
+
+    /// Trusts a host for URLs that a server gives, such as the endpoints of
+    /// an upload session (see [`Client::endpoint_at`](crate::Client::endpoint_at)):
+    /// the token is sent to such a URL only when its host is trusted.
+    ///
+    /// Trusted by default: the hosts of the base URLs given to
+    /// [`Config::base_url`], the host of the operation's own server, and the
+    /// hosts that the API description names for that server (see
+    /// [`trust_server_hosts`](Self::trust_server_hosts)).
+    ///
+    /// `pattern` is a host name (`files.example.com`), an IP address, or a
+    /// name whose first label holds one `*` standing for one or more
+    /// characters of that label only (`*.example.com` matches
+    /// `eu.example.com`, not `example.com` nor `a.b.example.com`).
+    /// [`Client::new`](crate::Client::new) refuses an invalid pattern.
+    pub fn trust_host(mut self, pattern: impl Into<String>) -> Config {
+        self.trusted_hosts.push(pattern.into());
+        self
+    }
+
+    /// Whether the hosts that the API description names for a server (the
+    /// host of its URL template with the variables' defaults, and the
+    /// generator's list of the API's hosts) are trusted for URLs given by
+    /// the server. The default is `true`; with `false`, only the base URLs'
+    /// hosts and the hosts given to [`trust_host`](Self::trust_host) are.
+    pub fn trust_server_hosts(mut self, trust: bool) -> Config {
+        self.trust_server_hosts = trust;
+        self
+    }
+
+    /// Whether a URL given by a server may use plain `http` on a trusted host
+    /// that is not loopback. The default is `false`: the token then travels
+    /// over `https` only, except to `localhost`, 127.0.0.0/8, `::1`, and the
+    /// exact scheme, host and port of a base URL given to [`Config::base_url`].
+    pub fn allow_insecure_http(mut self, allow: bool) -> Config {
+        self.allow_insecure_http = allow;
+        self
+    }
 }
 
 /// Lists the settings, never the token.
@@ -134,6 +178,9 @@ impl fmt::Debug for Config {
             .field("request_timeout", &self.request_timeout)
             .field("retry", &self.retry)
             .field("max_response_body", &self.max_response_body)
+            .field("trusted_hosts", &self.trusted_hosts)
+            .field("trust_server_hosts", &self.trust_server_hosts)
+            .field("allow_insecure_http", &self.allow_insecure_http)
             .finish()
     }
 }

@@ -18,7 +18,7 @@
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 //! use oas_runtime::{Client, Config, Method, Operation, Request, Server};
 //!
-//! static API: Server = Server { name: "api", url_template: "https://api.example.com/2.0", variables: &[] };
+//! static API: Server = Server { name: "api", url_template: "https://api.example.com/2.0", variables: &[], trusted_hosts: &[] };
 //! static GET_THING: Operation = Operation {
 //!     id: "get_thing",
 //!     method: Method::GET,
@@ -47,6 +47,7 @@ mod path;
 mod request;
 mod response;
 mod retry;
+mod trust;
 
 pub use bytes::Bytes;
 pub use http::{HeaderMap, Method, StatusCode};

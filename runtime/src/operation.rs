@@ -17,6 +17,11 @@ pub struct Server {
     pub url_template: &'static str,
     /// The variables that the placeholders of the template name.
     pub variables: &'static [ServerVariable],
+    /// Host patterns, besides the host of the URL itself, that a URL given
+    /// by this server for one of its operations may point at (see
+    /// [`Client::endpoint_at`](crate::Client::endpoint_at) and
+    /// [`Config::trust_host`](crate::Config::trust_host) for the syntax).
+    pub trusted_hosts: &'static [&'static str],
 }
 
 /// A variable of a [`Server`] URL template.

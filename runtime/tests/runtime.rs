@@ -42,12 +42,14 @@ static TEMPLATED: Server = Server {
             default: "2.0",
         },
     ],
+    trusted_hosts: &["upload-*.example.net"],
 };
 
 static NO_DEFAULT: Server = Server {
     name: "tenant",
     url_template: "https://{tenant}.example.com",
     variables: &[],
+    trusted_hosts: &[],
 };
 
 const REGIONAL_OP: Operation = Operation {
@@ -173,7 +175,7 @@ fn client_rejects_bad_base_urls() {
 
 #[test]
 fn endpoint_at_checks_absolute_http_urls() {
-    let client = Client::new(Config::bearer("t")).unwrap();
+    let client = Client::new(Config::bearer("t").trust_host("upload.example.com")).unwrap();
     let url = client
         .endpoint_at(&PUT_PART, "https://upload.example.com/sessions/ABC?x=1")
         .unwrap();
@@ -187,6 +189,169 @@ fn endpoint_at_checks_absolute_http_urls() {
         let error = client.endpoint_at(&PUT_PART, bad).unwrap_err();
         assert!(error.message().contains(&format!("{bad:?}")), "{error}");
         assert!(error.message().contains("put_part"), "{error}");
+    }
+}
+
+/// Asserts that `endpoint_at` refuses `url` for `op`, with a message that
+/// names the operation and holds `reason` but never the URL's query.
+fn assert_refused(client: &Client, op: &Operation, url: &str, reason: &str) {
+    let error = client.endpoint_at(op, url).unwrap_err();
+    let message = error.message();
+    assert!(
+        message.contains("refusing to send the access token"),
+        "{url}: {message}"
+    );
+    assert!(message.contains(op.id), "{url}: {message}");
+    assert!(message.contains(reason), "{url}: {message}");
+    assert!(!message.contains("secret=1"), "{url}: {message}");
+}
+
+#[test]
+fn endpoint_at_sends_the_token_only_to_trusted_hosts() {
+    let client = Client::new(Config::bearer("t")).unwrap();
+    // The server's template with its defaults (eu.example.com) and its patterns.
+    for trusted in [
+        "https://eu.example.com/files/1",
+        "https://EU.Example.COM/files/1",
+        "https://eu.example.com:8443/files/1",
+        "https://upload-las.example.net/files/1?secret=1",
+    ] {
+        client.endpoint_at(&REGIONAL_OP, trusted).unwrap();
+    }
+    for untrusted in [
+        "https://evil.example/files/1?secret=1",
+        "https://us.example.com/files/1",
+        "https://eu.example.com.evil.example/files/1",
+        "https://upload.example.net/files/1",
+        "https://upload-a.b.example.net/files/1",
+        "https://127.0.0.1/files/1",
+    ] {
+        assert_refused(&client, &REGIONAL_OP, untrusted, "is not trusted");
+    }
+    let error = client
+        .endpoint_at(&REGIONAL_OP, "https://evil.example/x")
+        .unwrap_err();
+    let message = error.message();
+    assert!(message.contains("\"evil.example\""), "{message}");
+    assert!(
+        message.contains("eu.example.com, upload-*.example.net"),
+        "{message}"
+    );
+    assert!(message.contains("Config::trust_host"), "{message}");
+}
+
+#[test]
+fn configured_hosts_and_patterns_are_trusted() {
+    let config = Config::bearer("t")
+        .server_variable("region", "us")
+        .trust_host("*.files.example.org")
+        .trust_host("198.51.100.7");
+    let client = Client::new(config).unwrap();
+    for trusted in [
+        "https://us.example.com/x",
+        "https://eu.example.com/x",
+        "https://a.files.example.org/x",
+        "https://198.51.100.7/x",
+    ] {
+        client.endpoint_at(&REGIONAL_OP, trusted).unwrap();
+    }
+    assert_refused(
+        &client,
+        &REGIONAL_OP,
+        "https://files.example.org/x",
+        "is not trusted",
+    );
+
+    // Without the description's hosts, only the configured ones remain.
+    let strict = Config::bearer("t")
+        .server_variable("region", "us")
+        .trust_server_hosts(false);
+    let client = Client::new(strict).unwrap();
+    client
+        .endpoint_at(&REGIONAL_OP, "https://us.example.com/x")
+        .unwrap();
+    assert_refused(
+        &client,
+        &REGIONAL_OP,
+        "https://eu.example.com/x",
+        "is not trusted",
+    );
+    assert_refused(
+        &client,
+        &REGIONAL_OP,
+        "https://upload-las.example.net/x",
+        "is not trusted",
+    );
+}
+
+#[test]
+fn plain_http_only_to_loopback_the_configured_origin_or_after_opting_in() {
+    let base = "http://10.1.2.3:8080/2.0";
+    let config = Config::bearer("t")
+        .base_url(&API, base)
+        .trust_host("files.example.com")
+        .trust_host("localhost");
+    let client = Client::new(config.clone()).unwrap();
+    client
+        .endpoint_at(&PUT_PART, "http://10.1.2.3:8080/up/1")
+        .unwrap();
+    client
+        .endpoint_at(&PUT_PART, "https://10.1.2.3/up/1")
+        .unwrap();
+    client
+        .endpoint_at(&PUT_PART, "http://localhost:1234/up/1")
+        .unwrap();
+    client
+        .endpoint_at(&PUT_PART, "https://files.example.com/up/1")
+        .unwrap();
+    assert_refused(
+        &client,
+        &PUT_PART,
+        "http://10.1.2.3:9090/up/1",
+        "plain http",
+    );
+    assert_refused(
+        &client,
+        &PUT_PART,
+        "http://files.example.com/up/1",
+        "allow_insecure_http",
+    );
+
+    let client = Client::new(config.allow_insecure_http(true)).unwrap();
+    client
+        .endpoint_at(&PUT_PART, "http://files.example.com/up/1")
+        .unwrap();
+    client
+        .endpoint_at(&PUT_PART, "http://10.1.2.3:9090/up/1")
+        .unwrap();
+    assert_refused(
+        &client,
+        &PUT_PART,
+        "http://evil.example/up/1",
+        "is not trusted",
+    );
+
+    // A loopback base trusts its host on every port (an emulator's second port).
+    let client =
+        Client::new(Config::bearer("t").base_url(&API, "http://127.0.0.1:5000/2.0")).unwrap();
+    client
+        .endpoint_at(&PUT_PART, "http://127.0.0.1:6000/up/1")
+        .unwrap();
+    assert_refused(
+        &client,
+        &PUT_PART,
+        "http://127.0.0.2:6000/up/1",
+        "is not trusted",
+    );
+}
+
+#[test]
+fn invalid_host_patterns_are_refused_by_the_client() {
+    for bad in ["*.com", "https://x.example.com", "a.*.example.com", ""] {
+        let error = Client::new(Config::bearer("t").trust_host(bad)).unwrap_err();
+        let message = error.to_string();
+        assert!(message.contains(&format!("{bad:?}")), "{message}");
+        assert!(message.contains("Config::trust_host"), "{message}");
     }
 }
 

@@ -32,6 +32,10 @@ pub struct EmulatorConfig {
     /// Serve `session_endpoints` from a second listener on another port, so a test can tell
     /// whether a client follows those URLs rather than rebuilding them.
     pub second_host: bool,
+    /// The base URL written into `session_endpoints` instead of the emulator's own, such as
+    /// `https://elsewhere.example/api/2.0`: a server sending clients (and their tokens) to a
+    /// host they should not trust. The emulator itself does not serve it.
+    pub session_endpoints_base: Option<String>,
     /// Where parts and committed files are stored. `None`: a temporary directory that the
     /// emulator deletes when it is dropped.
     pub storage_dir: Option<PathBuf>,
@@ -51,6 +55,7 @@ impl Default for EmulatorConfig {
             assembly_wait: Duration::from_secs(5),
             session_ttl: Duration::from_secs(7 * 24 * 60 * 60),
             second_host: false,
+            session_endpoints_base: None,
             storage_dir: None,
             fault_seed: None,
         }

@@ -161,7 +161,10 @@ impl Emulator {
             )?,
             faults: Faults::new(seed),
             stats: StatsCell::default(),
-            session_url: format!("{}/api/2.0", base_url(second_addr.unwrap_or(addr))),
+            session_url: config
+                .session_endpoints_base
+                .clone()
+                .unwrap_or_else(|| format!("{}/api/2.0", base_url(second_addr.unwrap_or(addr)))),
             config,
         });
         let router = routes::router(app.clone());

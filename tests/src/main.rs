@@ -78,6 +78,7 @@ async fn main() -> std::io::Result<()> {
         assembly_wait: Duration::from_millis(args.assembly_wait_ms),
         session_ttl: Duration::from_secs(args.session_ttl),
         second_host: args.second_host,
+        session_endpoints_base: None,
         storage_dir: args.storage,
         fault_seed: args.seed,
     };

@@ -14,6 +14,7 @@ pub mod servers {
         name: "upload",
         url_template: "https://upload.box.com/api/2.0",
         variables: &[],
+        trusted_hosts: &["upload-*.app.box.com"],
     };
     /// Upload host of the session; prefer the absolute URLs in `session_endpoints`.
     ///
@@ -29,6 +30,7 @@ pub mod servers {
                 default: "upload.box.com",
             },
         ],
+        trusted_hosts: &["upload-*.app.box.com"],
     };
 }
 /// The static facts of each operation (method, path template, server, retry safety).

@@ -22,7 +22,7 @@ use crate::{
     Body, Client, CommitUploadSessionBody, CommitUploadSessionBodyAttributes,
     CommitUploadSessionRequest, CommitUploadSessionResponse, CreateUploadSessionBody,
     CreateUploadSessionForFileBody, Error, FileFull, ListUploadSessionPartsRequest, UploadPart,
-    UploadPartRequest, UploadSession,
+    UploadPartRequest, UploadSession, operations,
 };
 
 /// The wait before committing again after a 202 without `Retry-After`.
@@ -48,6 +48,16 @@ pub(crate) enum Target<'a> {
         file_id: &'a str,
         name: Option<&'a str>,
     },
+}
+
+/// As error messages name it: `"name" in folder ID` or `a new version of file ID`.
+impl std::fmt::Display for Target<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Target::Folder { folder_id, name } => write!(f, "{name:?} in folder {folder_id}"),
+            Target::Version { file_id, .. } => write!(f, "a new version of file {file_id}"),
+        }
+    }
 }
 
 /// A live session and what the engine needs to call it.
@@ -102,6 +112,37 @@ impl Session {
             });
         }
         let endpoints = answer.session_endpoints.unwrap_or_default();
+        // Refuse untrusted endpoints before anything is sent (the runtime checks every
+        // call too): the session can still be aborted at the configured server.
+        let runtime = client.runtime();
+        for (endpoint, url, op) in [
+            (
+                "upload_part",
+                &endpoints.upload_part,
+                &operations::UPLOAD_PART,
+            ),
+            (
+                "commit",
+                &endpoints.commit,
+                &operations::COMMIT_UPLOAD_SESSION,
+            ),
+            ("abort", &endpoints.abort, &operations::ABORT_UPLOAD_SESSION),
+            (
+                "list_parts",
+                &endpoints.list_parts,
+                &operations::LIST_UPLOAD_SESSION_PARTS,
+            ),
+        ] {
+            if let Some(url) = url
+                && let Err(source) = runtime.endpoint_at(op, url)
+            {
+                return Err(UploadError::UntrustedEndpoint {
+                    session_id: id,
+                    endpoint,
+                    source,
+                });
+            }
+        }
         Ok(Session {
             client: client.clone(),
             id,
@@ -492,6 +533,7 @@ impl Uploader {
                 Err(source) => {
                     return Err(UploadError::Api {
                         step: Step::CreateSession,
+                        target: Some(target.to_string()),
                         session_id: None,
                         source: Box::new(source),
                     });
@@ -688,6 +730,7 @@ impl Uploader {
         let (mut mismatches, mut failures, mut lost_answer) = (0, 0, false);
         let api_error = |source| UploadError::Api {
             step: Step::Commit,
+            target: None,
             session_id: Some(session.id.clone()),
             source: Box::new(source),
         };
@@ -992,6 +1035,7 @@ fn gone_or(error: Error, session_id: &str, step: Step) -> UploadError {
     } else {
         UploadError::Api {
             step,
+            target: None,
             session_id: Some(session_id.to_string()),
             source: Box::new(error),
         }

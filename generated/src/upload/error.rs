@@ -33,16 +33,21 @@ impl std::fmt::Display for Step {
     }
 }
 
-/// Shows an optional session id as ` of upload session ID`, or nothing.
-struct OfSession<'a>(&'a Option<String>);
+/// Shows an optional value between two texts, or nothing when it is `None`.
+struct Optional<'a>(&'static str, &'a Option<String>, &'static str);
 
-impl std::fmt::Display for OfSession<'_> {
+impl std::fmt::Display for Optional<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.0 {
-            Some(id) => write!(f, " (upload session {id})"),
+        match self.1 {
+            Some(value) => write!(f, "{}{value}{}", self.0, self.2),
             None => Ok(()),
         }
     }
+}
+
+/// ` (upload session ID)`, or nothing.
+fn of_session(id: &Option<String>) -> Optional<'_> {
+    Optional(" (upload session ", id, ")")
 }
 
 /// Why an upload failed.
@@ -69,7 +74,7 @@ pub enum UploadError {
         minimum: u64,
     },
     /// The source could not be opened or read.
-    #[error("cannot {action} {}", path.as_ref().map_or_else(|| "the reader".to_string(), |p| p.display().to_string()))]
+    #[error("cannot {action} {}: {source}", path.as_ref().map_or_else(|| "the reader".to_string(), |p| p.display().to_string()))]
     Io {
         /// The file, if the source is a file.
         path: Option<PathBuf>,
@@ -87,10 +92,17 @@ pub enum UploadError {
         what: String,
     },
     /// A call of the session failed (other than a part upload).
-    #[error("{step}{} failed: {source}", OfSession(session_id))]
+    #[error(
+        "{step}{}{} failed: {source}",
+        Optional(" for ", target, ""),
+        of_session(session_id)
+    )]
     Api {
         /// Which call.
         step: Step,
+        /// What the session is for, when creating it: `"name" in folder ID` or `a new
+        /// version of file ID`.
+        target: Option<String>,
         /// The session, if there was one.
         session_id: Option<String>,
         /// The error of the call.
@@ -143,12 +155,27 @@ pub enum UploadError {
         what: String,
     },
     /// A server answer lacks something the upload needs, or makes no sense.
-    #[error("unexpected answer{}: {what}", OfSession(session_id))]
+    #[error("unexpected answer{}: {what}", of_session(session_id))]
     Protocol {
         /// The session, if there was one.
         session_id: Option<String>,
         /// What is wrong.
         what: String,
+    },
+    /// The server named a URL for a call of the session (in `session_endpoints`) that the
+    /// client does not trust: a host not on the allow-list, or plain `http` (see
+    /// [`Config::trust_host`](crate::Config::trust_host)). Nothing was sent to it.
+    #[error(
+        "upload session {session_id}: the server's {endpoint} URL is refused, nothing was sent to it: {source}"
+    )]
+    UntrustedEndpoint {
+        /// The session.
+        session_id: String,
+        /// Which endpoint: `upload_part`, `commit`, `abort` or `list_parts`.
+        endpoint: &'static str,
+        /// Why the URL is refused; it names the URL without its query.
+        #[source]
+        source: oas_runtime::InvalidRequest,
     },
     /// The commit was still answered 202 (processing) when the deadline passed.
     #[error(

@@ -26,6 +26,7 @@ pub static API: Server = Server {
             default: "2.0",
         },
     ],
+    trusted_hosts: &[],
 };
 
 pub static GET_ITEM: Operation = Operation {

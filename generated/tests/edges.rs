@@ -1,0 +1,259 @@
+//! Bad input at the edges: each gives one clear error that says what is wrong and where,
+//! from the library and from the `upload` command (with a non-zero exit).
+
+use std::path::Path;
+use std::process::Command;
+
+use box_emulator::Op;
+use box_upload::{Client, Config, Source, UploadError, Uploader, servers};
+
+mod common;
+use common::{Fixture, MIB, SourceFile, fixture};
+
+/// Uploads `path` with a fixture's uploader and returns the error.
+async fn upload_error(fx: &Fixture, path: &Path) -> UploadError {
+    fx.uploader()
+        .upload_path(path, "0", "x.bin")
+        .await
+        .expect_err("the upload fails")
+}
+
+/// Asserts that `message` holds every needle.
+fn assert_says(message: &str, needles: &[&str]) {
+    for needle in needles {
+        assert!(
+            message.contains(needle),
+            "{needle:?} is missing from: {message}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn files_that_cannot_be_read_are_named_with_the_reason() {
+    let fx = fixture(MIB, |_| {}).await;
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing.bin");
+    let error = upload_error(&fx, &missing).await;
+    assert_says(
+        &error.to_string(),
+        &[
+            "cannot open",
+            &missing.display().to_string(),
+            "No such file",
+        ],
+    );
+
+    let error = upload_error(&fx, dir.path()).await;
+    assert_says(
+        &error.to_string(),
+        &[&dir.path().display().to_string(), "not a regular file"],
+    );
+
+    // A path through a regular file cannot be opened (as root, permissions do not stop a read).
+    let source = SourceFile::new(10, 1);
+    let through = source.path().join("inner.bin");
+    let error = upload_error(&fx, &through).await;
+    assert_says(
+        &error.to_string(),
+        &[
+            "cannot open",
+            &through.display().to_string(),
+            "Not a directory",
+        ],
+    );
+    assert_eq!(fx.emulator.stats().requests(Op::Any), 0, "nothing was sent");
+}
+
+#[tokio::test]
+async fn an_empty_file_is_refused_before_any_request() {
+    let fx = fixture(MIB, |_| {}).await;
+    let empty = tempfile::NamedTempFile::new().unwrap();
+    let error = upload_error(&fx, empty.path()).await;
+    assert!(
+        matches!(error, UploadError::TooSmall { size: 0, .. }),
+        "{error:?}"
+    );
+    assert_says(&error.to_string(), &["0 bytes", "nothing was sent"]);
+    assert_eq!(fx.emulator.stats().requests(Op::Any), 0);
+}
+
+#[tokio::test]
+async fn a_folder_or_file_that_does_not_exist_is_named() {
+    let fx = fixture(MIB, |_| {}).await;
+    let source = SourceFile::new(2 * MIB, 2);
+    let error = fx
+        .uploader()
+        .upload_path(source.path(), "987654321", "x.bin")
+        .await
+        .expect_err("no such folder");
+    assert_says(
+        &error.to_string(),
+        &["creating the upload session", "folder 987654321", "404"],
+    );
+
+    let error = fx
+        .uploader()
+        .upload_new_version(source.path(), "123456789", None)
+        .await
+        .expect_err("no such file");
+    assert_says(
+        &error.to_string(),
+        &["creating the upload session", "file 123456789", "404"],
+    );
+    assert!(fx.emulator.open_sessions().is_empty());
+}
+
+#[tokio::test]
+async fn an_aborted_or_unknown_session_cannot_be_resumed() {
+    let fx = fixture(MIB, |_| {}).await;
+    let source = SourceFile::new(2 * MIB, 3);
+    for session in ["no-such-session", "../../folders/0"] {
+        let error = fx
+            .uploader()
+            .resume(session, Source::path(source.path()))
+            .await
+            .expect_err("nothing to resume");
+        assert!(
+            matches!(error, UploadError::SessionExpired { .. }),
+            "{error:?}"
+        );
+        assert_says(
+            &error.to_string(),
+            &[session, "has expired or no longer exists"],
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_invalid_token_is_reported_as_such() {
+    let fx = fixture(MIB, |config| config.token = Some("the-right-one".into())).await;
+    let client = Client::new(
+        Config::bearer("a-wrong-token")
+            .base_url(&servers::UPLOAD, fx.emulator.upload_url())
+            .base_url(&servers::UPLOAD_SESSION, fx.emulator.upload_url()),
+    )
+    .unwrap();
+    let source = SourceFile::new(2 * MIB, 4);
+    let error = Uploader::new(client)
+        .min_file_size(1)
+        .upload_path(source.path(), "0", "x.bin")
+        .await
+        .expect_err("refused token");
+    let message = error.to_string();
+    assert_says(&message, &["creating the upload session", "401"]);
+    assert!(!message.contains("a-wrong-token"), "{message}");
+}
+
+// ----------------------------------------------------------------------------- the command
+
+/// Runs the `upload` example against `fx`'s emulator with `token`, and returns its exit code
+/// and standard error.
+fn run_cli(fx: &Fixture, token: &str, args: &[&str]) -> (Option<i32>, String) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let output = Command::new(env!("CARGO"))
+        .current_dir(&root)
+        .args([
+            "run",
+            "--quiet",
+            "-p",
+            "box-upload",
+            "--example",
+            "upload",
+            "--",
+        ])
+        .args(args)
+        .env("BOX_TOKEN", token)
+        .env("BOX_UPLOAD_URL", fx.emulator.upload_url())
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("cargo runs the example");
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// The command shows each failure as one `error:` line and exits with 1.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_command_shows_one_clear_error_and_exits_non_zero() {
+    // The command's own minimum (Box's 20 MB) applies, so the "exists" cases need 20 MB.
+    let fx = fixture(8 * MIB, |config| config.token = Some("cli-token".into())).await;
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing.bin");
+    let small = SourceFile::new(MIB, 5);
+    let big = SourceFile::new(20_000_000, 6);
+    let empty = tempfile::NamedTempFile::new().unwrap();
+    let path = |p: &Path| p.display().to_string();
+    let cases: Vec<(&str, Vec<String>, &str, Vec<String>)> = vec![
+        (
+            "missing file",
+            vec![path(&missing)],
+            "cli-token",
+            vec![path(&missing), "No such file".into()],
+        ),
+        (
+            "directory",
+            vec![path(dir.path())],
+            "cli-token",
+            vec!["not a regular file".into()],
+        ),
+        (
+            "empty file",
+            vec![path(empty.path())],
+            "cli-token",
+            vec!["0 bytes".into(), "below the minimum".into()],
+        ),
+        (
+            "small file",
+            vec![path(small.path())],
+            "cli-token",
+            vec!["1048576 bytes".into(), "below the minimum".into()],
+        ),
+        (
+            "unknown folder",
+            vec![path(big.path()), "--folder".into(), "55555".into()],
+            "cli-token",
+            vec!["folder 55555".into(), "404".into()],
+        ),
+        (
+            "unknown file",
+            vec![path(big.path()), "--new-version".into(), "66666".into()],
+            "cli-token",
+            vec!["file 66666".into(), "404".into()],
+        ),
+        (
+            "unknown session",
+            vec![path(big.path()), "--resume".into(), "S-gone".into()],
+            "cli-token",
+            vec!["S-gone".into(), "has expired or no longer exists".into()],
+        ),
+        (
+            "invalid token",
+            vec![path(big.path())],
+            "not-the-token",
+            vec!["401".into(), "BOX_TOKEN".into()],
+        ),
+    ];
+    for (case, args, token, needles) in cases {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (code, stderr) = run_cli(&fx, token, &args);
+        assert_eq!(code, Some(1), "{case}: exit code; stderr:\n{stderr}");
+        let errors: Vec<&str> = stderr
+            .lines()
+            .filter(|l| l.starts_with("error: "))
+            .collect();
+        assert_eq!(errors.len(), 1, "{case}: one error line; stderr:\n{stderr}");
+        for needle in &needles {
+            assert!(
+                errors[0].contains(needle.as_str()),
+                "{case}: {needle:?} missing; stderr:\n{stderr}"
+            );
+        }
+        assert!(!stderr.contains("panicked"), "{case}: {stderr}");
+        assert!(
+            !stderr.contains(token),
+            "{case}: the token is shown: {stderr}"
+        );
+    }
+    assert!(fx.emulator.open_sessions().is_empty());
+}
