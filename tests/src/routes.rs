@@ -187,6 +187,15 @@ where
             connection.wait_closed().await;
             unanswered()
         }
+        FaultAction::StallBody { after_bytes } => {
+            let mut stream = body.into_data_stream();
+            discard(&mut stream, after_bytes).await;
+            // The rest stays unread (the stream is held, not dropped) until the client leaves.
+            connection.wait_closed().await;
+            drop(stream);
+            unanswered()
+        }
+        FaultAction::OneOf(_) => unreachable!("Faults::take draws one of the choices"),
         FaultAction::CommitAccepted => {
             drain(body).await;
             accepted(app)
