@@ -333,6 +333,15 @@ async fn a_stalled_body_blocks_the_client_until_its_timeout() {
         .ok(200);
 }
 
+fn fired_actions(emulator: &box_emulator::Emulator) -> Vec<FaultAction> {
+    emulator
+        .faults()
+        .fired()
+        .into_iter()
+        .map(|f| f.action)
+        .collect()
+}
+
 /// A weighted mix drawn per request: only the kinds that apply to each operation, each
 /// recorded as drawn, the same draws for the same seed.
 #[tokio::test]
@@ -355,12 +364,7 @@ async fn a_mix_of_faults_is_drawn_per_request() {
             let answer = api.status(&session).await;
             seen.push(answer.status.as_u16());
         }
-        let fired: Vec<FaultAction> = emulator
-            .faults()
-            .fired()
-            .into_iter()
-            .map(|f| f.action)
-            .collect();
+        let fired = fired_actions(&emulator);
         // Status calls never get the commit-only kind; 503s and delays show in the answers.
         assert!(!fired.contains(&FaultAction::PartsMismatch), "{fired:?}");
         let unavailable = fired
@@ -384,12 +388,7 @@ async fn a_mix_of_faults_is_drawn_per_request() {
                 mismatches += 1;
             }
         }
-        let fired: Vec<FaultAction> = emulator
-            .faults()
-            .fired()
-            .into_iter()
-            .map(|f| f.action)
-            .collect();
+        let fired = fired_actions(&emulator);
         assert_eq!(
             fired
                 .iter()
