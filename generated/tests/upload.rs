@@ -43,17 +43,21 @@ async fn fixture(part_size: u64, tune: impl FnOnce(&mut EmulatorConfig)) -> Fixt
     let emulator = Emulator::start("127.0.0.1:0".parse().unwrap(), config)
         .await
         .expect("the emulator starts");
+    let client = Client::new(client_config(&emulator)).expect("a client");
+    Fixture { emulator, client }
+}
+
+/// A client configuration for `emulator`, with quick retries.
+fn client_config(emulator: &Emulator) -> Config {
     let retry = RetryPolicy {
         initial_backoff: Duration::from_millis(20),
         max_backoff: Duration::from_millis(200),
         ..RetryPolicy::default()
     };
-    let config = Config::bearer("test-token")
+    Config::bearer("test-token")
         .base_url(&servers::UPLOAD, emulator.upload_url())
         .base_url(&servers::UPLOAD_SESSION, emulator.upload_url())
-        .retry(retry);
-    let client = Client::new(config).expect("a client");
-    Fixture { emulator, client }
+        .retry(retry)
 }
 
 impl Fixture {
@@ -1118,4 +1122,210 @@ async fn resume_from_a_reader() {
     let stats = fx.emulator.stats();
     assert_eq!(stats.requests(Op::UploadPart) - uploads_before, 1);
     assert_eq!(stats.parts_repeated, 0);
+}
+
+/// The hang tests' limit of one call, and the bound they check: generous (a correctness
+/// bound, not a speed test), yet far below "for ever".
+const LIMIT: Duration = Duration::from_millis(300);
+const BOUND: Duration = Duration::from_secs(10);
+
+/// Runs an upload that must end within [`BOUND`]: a hang fails the test instead of blocking it.
+async fn bounded<T>(upload: impl std::future::Future<Output = T>) -> T {
+    tokio::time::timeout(BOUND, upload)
+        .await
+        .expect("the upload ends within the bound")
+}
+
+impl Fixture {
+    /// An uploader whose calls are limited to [`LIMIT`], on a client without a read timeout
+    /// (so that only the uploader's limits can end a hang).
+    fn hang_uploader(&self) -> Uploader {
+        let config = client_config(&self.emulator).read_timeout(None);
+        Uploader::new(Client::new(config).expect("a client"))
+            .min_file_size(1)
+            .retry_pause(Duration::from_millis(20))
+            .part_timeout(LIMIT)
+            .request_timeout(LIMIT)
+    }
+}
+
+/// A server that never answers a part: the upload ends with a timeout naming the part and
+/// its bytes, after the part was sent `1 + part_retries` times, and the session is aborted.
+#[tokio::test]
+async fn a_part_that_is_never_answered_times_out_and_aborts() {
+    let fx = fixture(MIB, |_| {}).await;
+    fx.emulator.faults().add(
+        FaultRule::new(Op::UploadPart, FaultAction::Hang)
+            .probability(1.0)
+            .at_offset(MIB),
+    );
+    let source = SourceFile::new(3 * MIB + 5, 30);
+    let error = bounded(fx.hang_uploader().part_retries(1).upload_path(
+        source.path(),
+        "0",
+        "hang.bin",
+    ))
+    .await
+    .expect_err("the part times out");
+    assert!(
+        matches!(&error, UploadError::PartTimeout { number: 2, range: (a, b), limit, sends: 2, .. }
+            if *a == MIB && *b == 2 * MIB - 1 && *limit == LIMIT),
+        "{error:?}"
+    );
+    let message = error.to_string();
+    assert!(
+        message.contains("part 2 (bytes 1048576-2097151) of upload session")
+            && message.contains("timed out"),
+        "{message}"
+    );
+    let stats = fx.emulator.stats();
+    assert_eq!(
+        stats.part_uploads_at(&stats.part_uploads[0].session_id, MIB),
+        2
+    );
+    assert_eq!(stats.requests(Op::Abort), 1);
+    assert!(fx.emulator.open_sessions().is_empty());
+    assert!(fx.emulator.find_file("0", "hang.bin").is_none());
+}
+
+/// A server that stops reading a part in its middle (the client is left blocked writing a
+/// body larger than the socket buffers) is no different.
+#[tokio::test]
+async fn a_part_whose_body_stops_being_read_times_out_and_aborts() {
+    let fx = fixture(32 * MIB, |_| {}).await;
+    fx.emulator.faults().add(
+        FaultRule::new(Op::UploadPart, FaultAction::StallBody { after_bytes: MIB })
+            .probability(1.0)
+            .at_offset(0),
+    );
+    let source = SourceFile::new(32 * MIB + 7, 31);
+    let error = bounded(fx.hang_uploader().part_retries(0).upload_path(
+        source.path(),
+        "0",
+        "stall.bin",
+    ))
+    .await
+    .expect_err("the part times out");
+    assert!(
+        matches!(
+            &error,
+            UploadError::PartTimeout {
+                number: 1,
+                sends: 1,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    assert!(fx.emulator.open_sessions().is_empty());
+    assert_eq!(fx.emulator.stats().requests(Op::Abort), 1);
+}
+
+/// A commit that is never answered is tried again (it may have been carried out), then the
+/// upload fails with a timeout naming the commit, and the session is aborted.
+#[tokio::test]
+async fn a_commit_that_is_never_answered_times_out_and_aborts() {
+    let fx = fixture(MIB, |_| {}).await;
+    fx.emulator
+        .faults()
+        .add(FaultRule::new(Op::Commit, FaultAction::Hang).probability(1.0));
+    let source = SourceFile::new(2 * MIB + 1, 32);
+    let error = bounded(
+        fx.hang_uploader()
+            .upload_path(source.path(), "0", "hung-commit.bin"),
+    )
+    .await
+    .expect_err("the commit times out");
+    assert!(
+        matches!(&error, UploadError::Timeout { step: Step::Commit, session_id: Some(_), limit }
+            if *limit == LIMIT),
+        "{error:?}"
+    );
+    assert!(
+        error.to_string().contains("committing the upload session"),
+        "{error}"
+    );
+    let stats = fx.emulator.stats();
+    assert_eq!(stats.requests(Op::Commit), 4, "the first commit and 3 more");
+    assert_eq!(stats.requests(Op::Abort), 1);
+    assert!(fx.emulator.open_sessions().is_empty());
+    assert!(fx.emulator.find_file("0", "hung-commit.bin").is_none());
+}
+
+/// When the abort hangs too, the error says that the session was kept, and why.
+#[tokio::test]
+async fn a_hung_abort_reports_the_session_kept() {
+    let fx = fixture(MIB, |_| {}).await;
+    for op in [Op::Commit, Op::Abort] {
+        fx.emulator
+            .faults()
+            .add(FaultRule::new(op, FaultAction::Hang).probability(1.0));
+    }
+    let source = SourceFile::new(2 * MIB + 1, 33);
+    let error = bounded(
+        fx.hang_uploader()
+            .upload_path(source.path(), "0", "kept.bin"),
+    )
+    .await
+    .expect_err("the commit times out");
+    let UploadError::SessionKept {
+        session_id,
+        source: cause,
+        abort_error: Some(abort_error),
+    } = &error
+    else {
+        panic!("not a kept session: {error:?}");
+    };
+    assert!(
+        matches!(
+            **cause,
+            UploadError::Timeout {
+                step: Step::Commit,
+                ..
+            }
+        ),
+        "{cause:?}"
+    );
+    assert!(
+        matches!(
+            **abort_error,
+            UploadError::Timeout {
+                step: Step::Abort,
+                ..
+            }
+        ),
+        "{abort_error:?}"
+    );
+    assert_eq!(
+        fx.emulator.open_sessions(),
+        std::slice::from_ref(session_id)
+    );
+    assert!(
+        error.to_string().contains("aborting the upload session"),
+        "{error}"
+    );
+}
+
+/// One hang of the session creation, of a part and of the commit: each call is tried again
+/// after the limit, and the upload succeeds.
+#[tokio::test]
+async fn single_hangs_are_outlasted() {
+    let fx = fixture(MIB, |_| {}).await;
+    for op in [Op::CreateSession, Op::UploadPart, Op::Commit] {
+        fx.emulator
+            .faults()
+            .add(FaultRule::new(op, FaultAction::Hang));
+    }
+    let source = SourceFile::new(3 * MIB + 3, 34);
+    let file = bounded(
+        fx.hang_uploader()
+            .upload_path(source.path(), "0", "outlasted.bin"),
+    )
+    .await
+    .expect("the upload succeeds");
+    fx.assert_committed(&file, &source);
+    assert_eq!(fx.emulator.faults().fired().len(), 3);
+    let stats = fx.emulator.stats();
+    assert_eq!(stats.requests(Op::CreateSession), 2);
+    assert_eq!(stats.requests(Op::Commit), 2);
 }
