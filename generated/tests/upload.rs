@@ -1329,3 +1329,51 @@ async fn single_hangs_are_outlasted() {
     assert_eq!(stats.requests(Op::CreateSession), 2);
     assert_eq!(stats.requests(Op::Commit), 2);
 }
+
+/// A commit whose last try is carried out but its answer lost, after every other try was
+/// lost on the network: the session is gone, so the error must not say that nothing was
+/// committed. And when no try was carried out, the error is the commit's and the session
+/// is aborted.
+#[tokio::test]
+async fn a_commit_failing_for_good_after_lost_answers_checks_the_session() {
+    for carried_out in [true, false] {
+        let fx = fixture(MIB, |_| {}).await;
+        let faults = fx.emulator.faults();
+        let dropped = FaultAction::DropConnection { after_bytes: 0 };
+        faults.add(FaultRule::new(Op::Commit, dropped.clone()).times(3));
+        let last = match carried_out {
+            true => FaultAction::LoseResponse,
+            false => dropped,
+        };
+        faults.add(FaultRule::new(Op::Commit, last));
+        let source = SourceFile::new(2 * MIB + 1, 35);
+        let error = fx
+            .uploader()
+            .upload_path(source.path(), "0", "last-try.bin")
+            .await
+            .expect_err("the commit fails");
+        assert_eq!(fx.emulator.stats().requests(Op::Commit), 4);
+        let stored = fx.emulator.find_file("0", "last-try.bin");
+        if carried_out {
+            assert!(
+                matches!(error, UploadError::CommitOutcomeUnknown { .. }),
+                "{error:?}"
+            );
+            assert_eq!(stored.expect("the file was committed").sha1, source.sha1);
+        } else {
+            assert!(
+                matches!(
+                    error,
+                    UploadError::Api {
+                        step: Step::Commit,
+                        ..
+                    }
+                ),
+                "{error:?}"
+            );
+            assert!(stored.is_none());
+            assert_eq!(fx.emulator.stats().requests(Op::Abort), 1);
+        }
+        assert!(fx.emulator.open_sessions().is_empty());
+    }
+}

@@ -747,11 +747,12 @@ impl Uploader {
                     continue;
                 }
                 Err(_elapsed) => {
-                    return Err(UploadError::Timeout {
+                    let timeout = UploadError::Timeout {
                         step: Step::Commit,
                         session_id: Some(session.id.clone()),
                         limit,
-                    });
+                    };
+                    return Err(self.commit_failed(session, lost_answer, timeout).await);
                 }
             };
             let wait = match answer {
@@ -800,9 +801,36 @@ impl Uploader {
                     tracing::info!(attempt = failures, error = %e, "commit failed; committing again");
                     retry_after(&e).unwrap_or(self.options.retry_pause * failures)
                 }
-                Err(e) => return Err(api_error(e)),
+                Err(e) => {
+                    return Err(self.commit_failed(session, lost_answer, api_error(e)).await);
+                }
             };
             self.cancellable(tokio::time::sleep(wait)).await?;
+        }
+    }
+
+    /// The error of a commit that failed for good. When the answer to an earlier try was
+    /// lost (or never came), that try may have been carried out all the same: if the
+    /// session is now gone, the file was probably created, and `failure` would wrongly say
+    /// that nothing was.
+    async fn commit_failed(
+        &self,
+        session: &Session,
+        lost_answer: bool,
+        failure: UploadError,
+    ) -> UploadError {
+        if !lost_answer {
+            return failure;
+        }
+        let status = self.client.get_upload_session(&session.id);
+        match tokio::time::timeout(self.options.request_timeout, status).await {
+            Ok(Err(gone)) if gone.status().map(|s| s.as_u16()) == Some(404) => {
+                UploadError::CommitOutcomeUnknown {
+                    session_id: session.id.clone(),
+                    source: Box::new(gone),
+                }
+            }
+            _ => failure,
         }
     }
 }
