@@ -84,6 +84,13 @@ pub enum FaultAction {
     LoseResponse,
     /// Wait this long, then handle the request normally.
     Delay(Duration),
+    /// Read the request body at about this many bytes per second, then handle the request
+    /// normally: a slow link, on which the server keeps reading while the client keeps
+    /// sending (unlike [`Delay`](Self::Delay), where the connection is idle).
+    SlowBody {
+        /// The pace of reading.
+        bytes_per_sec: u64,
+    },
     /// Never answer (until the client gives up or the emulator shuts down). The request body
     /// is not read at all.
     Hang,

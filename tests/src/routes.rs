@@ -8,6 +8,7 @@ use std::future::Future;
 use std::io::{Read, Write};
 use std::path::{Path as FsPath, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::body::{Body, BodyDataStream, Bytes};
 use axum::extract::{Extension, Path, Query, Request, State};
@@ -180,6 +181,18 @@ where
         FaultAction::Delay(delay) => {
             tokio::time::sleep(delay).await;
             handler(body)
+                .await
+                .unwrap_or_else(IntoResponse::into_response)
+        }
+        FaultAction::SlowBody { bytes_per_sec } => {
+            let pace = bytes_per_sec.max(1) as f64;
+            let slow = body.into_data_stream().then(move |chunk| async move {
+                if let Ok(bytes) = &chunk {
+                    tokio::time::sleep(Duration::from_secs_f64(bytes.len() as f64 / pace)).await;
+                }
+                chunk
+            });
+            handler(Body::from_stream(slow))
                 .await
                 .unwrap_or_else(IntoResponse::into_response)
         }

@@ -402,3 +402,31 @@ async fn a_mix_of_faults_is_drawn_per_request() {
     let first = run(11).await;
     assert_eq!(first, run(11).await);
 }
+
+/// A slow link: the body is read at the given pace, then the part is stored as usual.
+#[tokio::test]
+async fn a_slow_body_is_read_at_its_pace_and_stored() {
+    let emulator = start(EmulatorConfig {
+        part_size: PartSizePolicy::Fixed(256 << 10),
+        ..small_config()
+    })
+    .await;
+    let api = Api::new(&emulator);
+    let file = data(256 << 10, 6);
+    let session = api.create_session("0", "slow-link.bin", file.len()).await;
+    emulator.faults().add(FaultRule::new(
+        Op::UploadPart,
+        FaultAction::SlowBody {
+            bytes_per_sec: 512 << 10,
+        },
+    ));
+    let started = Instant::now();
+    api.put_part(&session, &file, 0, file.len()).await.ok(200);
+    assert!(
+        started.elapsed() >= Duration::from_millis(400),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(emulator.stats().parts_stored, 1);
+    assert_eq!(emulator.faults().fired().len(), 1);
+}
