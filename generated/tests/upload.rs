@@ -1377,3 +1377,68 @@ async fn a_commit_failing_for_good_after_lost_answers_checks_the_session() {
         assert!(fx.emulator.open_sessions().is_empty());
     }
 }
+
+/// A slow link that keeps moving takes longer than the client's read timeout, and is not
+/// cut off by it: the timeout counts time without progress, and the body going out is
+/// progress. (reqwest's own read timeout counted from the start of the request.)
+#[tokio::test]
+async fn a_slow_upload_that_keeps_moving_outlasts_the_read_timeout() {
+    let fx = fixture(32 * MIB, |_| {}).await;
+    // 32 MiB at 16 MiB/s: 2 s, twice the read timeout, with the server reading throughout.
+    fx.emulator.faults().add(
+        FaultRule::new(
+            Op::UploadPart,
+            FaultAction::SlowBody {
+                bytes_per_sec: 16 * MIB,
+            },
+        )
+        .at_offset(0),
+    );
+    let config = client_config(&fx.emulator)
+        .read_timeout(Some(Duration::from_secs(1)))
+        .retry(RetryPolicy::none());
+    let source = SourceFile::new(32 * MIB + 5, 36);
+    let file = Uploader::new(Client::new(config).expect("a client"))
+        .min_file_size(1)
+        .part_retries(0)
+        .upload_path(source.path(), "0", "slow-link.bin")
+        .await
+        .expect("the upload succeeds");
+    fx.assert_committed(&file, &source);
+    assert_eq!(fx.emulator.faults().fired().len(), 1);
+}
+
+/// The client's read timeout alone (no part timeout) ends a part whose body the server
+/// stopped reading, and the error names the part.
+#[tokio::test]
+async fn the_read_timeout_ends_a_stalled_body() {
+    let fx = fixture(32 * MIB, |_| {}).await;
+    fx.emulator.faults().add(
+        FaultRule::new(Op::UploadPart, FaultAction::StallBody { after_bytes: MIB })
+            .probability(1.0)
+            .at_offset(0),
+    );
+    let config = client_config(&fx.emulator)
+        .read_timeout(Some(LIMIT))
+        .retry(RetryPolicy::none());
+    let source = SourceFile::new(32 * MIB + 5, 37);
+    let uploader = Uploader::new(Client::new(config).expect("a client"))
+        .min_file_size(1)
+        .part_retries(0);
+    let upload = uploader.upload_path(source.path(), "0", "stalled.bin");
+    let error = bounded(upload).await.expect_err("the part times out");
+    let UploadError::Part {
+        number: 1,
+        source: cause,
+        ..
+    } = &error
+    else {
+        panic!("not a part error: {error:?}");
+    };
+    assert!(
+        matches!(&**cause, box_upload::Error::Transport(t) if t.is_timeout()),
+        "{cause:?}"
+    );
+    assert!(error.to_string().contains("timed out"), "{error}");
+    assert!(fx.emulator.open_sessions().is_empty());
+}
