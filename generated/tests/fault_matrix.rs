@@ -10,7 +10,7 @@
 //!   session it never learned of (the answer to its creation was lost) holds no part.
 //!
 //! Each upload draws everything (size, part size, concurrency, file or reader, fault rate,
-//! emulator seed) from its own seed, derived from a master seed that is printed. Replay with
+//! the client's read timeout, emulator seed) from its own seed, derived from a master seed that is printed. Replay with
 //! `FAULT_MATRIX_SEED=<master>` (and `FAULT_MATRIX_UPLOADS=<n>`, default 120), or one upload
 //! with `FAULT_MATRIX_UPLOAD_SEED=<seed>`. With parts in parallel, requests may arrive in
 //! another order in a replay, so the same upload may meet its faults on other requests.
@@ -30,8 +30,12 @@ use sha1::{Digest, Sha1};
 const DEFAULT_UPLOADS: u64 = 120;
 /// Uploads run at once (each with its own emulator).
 const PARALLEL: usize = 4;
-/// The limit of each call in the matrix: hangs cost this much each.
-const CALL_LIMIT: Duration = Duration::from_millis(800);
+/// The uploader's limit of each call in the matrix: a hang costs this much when the
+/// client's read timeout is the default.
+const CALL_LIMIT: Duration = Duration::from_millis(1500);
+/// The client's short read timeout (half the uploads): a hang of one attempt costs this
+/// much, and the runtime tries the call again within the uploader's limit.
+const SHORT_READ_TIMEOUT: Duration = Duration::from_millis(400);
 
 /// What one upload does, all drawn from its seed.
 #[derive(Debug, Clone)]
@@ -47,6 +51,9 @@ struct Plan {
     /// Commits answered 202 before the emulator carries one out.
     processing_polls: u32,
     second_host: bool,
+    /// The client's read timeout is [`SHORT_READ_TIMEOUT`] (else the default, longer than
+    /// the uploader's limits).
+    short_read_timeout: bool,
 }
 
 impl Plan {
@@ -66,6 +73,7 @@ impl Plan {
             from_path: rng.random_bool(0.5),
             processing_polls: rng.random_range(0..=2),
             second_host: rng.random_bool(0.5),
+            short_read_timeout: rng.random_bool(0.5),
         }
     }
 
@@ -209,13 +217,14 @@ async fn run_one(plan: Plan, client_retry: RetryPolicy) -> Outcome {
     emulator
         .faults()
         .add(FaultRule::new(Op::Any, plan.faults()).probability(plan.rate));
-    let client = Client::new(
-        Config::bearer("matrix-token")
-            .base_url(&servers::UPLOAD, emulator.upload_url())
-            .base_url(&servers::UPLOAD_SESSION, emulator.upload_url())
-            .retry(client_retry),
-    )
-    .expect("a client");
+    let mut config = Config::bearer("matrix-token")
+        .base_url(&servers::UPLOAD, emulator.upload_url())
+        .base_url(&servers::UPLOAD_SESSION, emulator.upload_url())
+        .retry(client_retry);
+    if plan.short_read_timeout {
+        config = config.read_timeout(Some(SHORT_READ_TIMEOUT));
+    }
+    let client = Client::new(config).expect("a client");
 
     let mut bytes = vec![0u8; plan.size as usize];
     StdRng::seed_from_u64(plan.seed).fill_bytes(&mut bytes);
