@@ -1330,21 +1330,22 @@ async fn single_hangs_are_outlasted() {
     assert_eq!(stats.requests(Op::Commit), 2);
 }
 
-/// A commit whose last try is carried out but its answer lost, after every other try was
-/// lost on the network: the session is gone, so the error must not say that nothing was
-/// committed. And when no try was carried out, the error is the commit's and the session
-/// is aborted.
+/// A commit whose last try is carried out but its answer lost, after every other try failed
+/// (lost on the network, or refused with 500): the session is gone, so the error must not
+/// say that nothing was committed. And when no try was carried out, the error is the
+/// commit's and the session is aborted.
 #[tokio::test]
 async fn a_commit_failing_for_good_after_lost_answers_checks_the_session() {
-    for carried_out in [true, false] {
+    let dropped = FaultAction::DropConnection { after_bytes: 0 };
+    let cases = [
+        (dropped.clone(), FaultAction::LoseResponse, true),
+        (FaultAction::status(500), FaultAction::LoseResponse, true),
+        (dropped.clone(), dropped, false),
+    ];
+    for (earlier, last, carried_out) in cases {
         let fx = fixture(MIB, |_| {}).await;
         let faults = fx.emulator.faults();
-        let dropped = FaultAction::DropConnection { after_bytes: 0 };
-        faults.add(FaultRule::new(Op::Commit, dropped.clone()).times(3));
-        let last = match carried_out {
-            true => FaultAction::LoseResponse,
-            false => dropped,
-        };
+        faults.add(FaultRule::new(Op::Commit, earlier).times(3));
         faults.add(FaultRule::new(Op::Commit, last));
         let source = SourceFile::new(2 * MIB + 1, 35);
         let error = fx

@@ -752,7 +752,8 @@ impl Uploader {
                         session_id: Some(session.id.clone()),
                         limit,
                     };
-                    return Err(self.commit_failed(session, lost_answer, timeout).await);
+                    // This try too may have been carried out.
+                    return Err(self.commit_failed(session, true, timeout).await);
                 }
             };
             let wait = match answer {
@@ -802,7 +803,8 @@ impl Uploader {
                     retry_after(&e).unwrap_or(self.options.retry_pause * failures)
                 }
                 Err(e) => {
-                    return Err(self.commit_failed(session, lost_answer, api_error(e)).await);
+                    let lost = lost_answer || matches!(e, Error::Transport(_));
+                    return Err(self.commit_failed(session, lost, api_error(e)).await);
                 }
             };
             self.cancellable(tokio::time::sleep(wait)).await?;
