@@ -8,11 +8,13 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use box_emulator::{Emulator, FaultAction, FaultRule, Op};
-use box_upload::{CancellationToken, Phase, Progress, Source, Step, UploadError, Uploader};
+use box_upload::{
+    CancellationToken, Client, Phase, Progress, RetryPolicy, Source, Step, UploadError, Uploader,
+};
 use sha1::{Digest, Sha1};
 
 mod common;
-use common::{Fixture, MIB, SourceFile, fixture, hex, random_bytes, sha1_of_file};
+use common::{Fixture, MIB, SourceFile, client_config, fixture, hex, random_bytes, sha1_of_file};
 
 /// The part size of the big-file tests.
 const PART: u64 = 4 * MIB;
@@ -992,4 +994,324 @@ async fn resume_from_a_reader() {
     let stats = fx.emulator.stats();
     assert_eq!(stats.requests(Op::UploadPart) - uploads_before, 1);
     assert_eq!(stats.parts_repeated, 0);
+}
+
+/// The hang tests' limit of one call, and the bound they check: generous (a correctness
+/// bound, not a speed test), yet far below "for ever".
+const LIMIT: Duration = Duration::from_millis(300);
+const BOUND: Duration = Duration::from_secs(10);
+
+/// Runs an upload that must end within [`BOUND`]: a hang fails the test instead of blocking it.
+async fn bounded<T>(upload: impl std::future::Future<Output = T>) -> T {
+    tokio::time::timeout(BOUND, upload)
+        .await
+        .expect("the upload ends within the bound")
+}
+
+impl Fixture {
+    /// An uploader whose calls are limited to [`LIMIT`], on a client without a read timeout
+    /// (so that only the uploader's limits can end a hang).
+    fn hang_uploader(&self) -> Uploader {
+        let config = client_config(&self.emulator).read_timeout(None);
+        Uploader::new(Client::new(config).expect("a client"))
+            .min_file_size(1)
+            .retry_pause(Duration::from_millis(20))
+            .part_timeout(LIMIT)
+            .request_timeout(LIMIT)
+    }
+}
+
+/// A server that never answers a part: the upload ends with a timeout naming the part and
+/// its bytes, after the part was sent `1 + part_retries` times, and the session is aborted.
+#[tokio::test]
+async fn a_part_that_is_never_answered_times_out_and_aborts() {
+    let fx = fixture(MIB, |_| {}).await;
+    fx.emulator.faults().add(
+        FaultRule::new(Op::UploadPart, FaultAction::Hang)
+            .probability(1.0)
+            .at_offset(MIB),
+    );
+    let source = SourceFile::new(3 * MIB + 5, 30);
+    let error = bounded(fx.hang_uploader().part_retries(1).upload_path(
+        source.path(),
+        "0",
+        "hang.bin",
+    ))
+    .await
+    .expect_err("the part times out");
+    assert!(
+        matches!(&error, UploadError::PartTimeout { number: 2, range: (a, b), limit, sends: 2, .. }
+            if *a == MIB && *b == 2 * MIB - 1 && *limit == LIMIT),
+        "{error:?}"
+    );
+    let message = error.to_string();
+    assert!(
+        message.contains("part 2 (bytes 1048576-2097151) of upload session")
+            && message.contains("timed out"),
+        "{message}"
+    );
+    let stats = fx.emulator.stats();
+    assert_eq!(
+        stats.part_uploads_at(&stats.part_uploads[0].session_id, MIB),
+        2
+    );
+    assert_eq!(stats.requests(Op::Abort), 1);
+    assert!(fx.emulator.open_sessions().is_empty());
+    assert!(fx.emulator.find_file("0", "hang.bin").is_none());
+}
+
+/// A server that stops reading a part in its middle (the client is left blocked writing a
+/// body larger than the socket buffers) is no different.
+#[tokio::test]
+async fn a_part_whose_body_stops_being_read_times_out_and_aborts() {
+    let fx = fixture(32 * MIB, |_| {}).await;
+    fx.emulator.faults().add(
+        FaultRule::new(Op::UploadPart, FaultAction::StallBody { after_bytes: MIB })
+            .probability(1.0)
+            .at_offset(0),
+    );
+    let source = SourceFile::new(32 * MIB + 7, 31);
+    let error = bounded(fx.hang_uploader().part_retries(0).upload_path(
+        source.path(),
+        "0",
+        "stall.bin",
+    ))
+    .await
+    .expect_err("the part times out");
+    assert!(
+        matches!(
+            &error,
+            UploadError::PartTimeout {
+                number: 1,
+                sends: 1,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    assert!(fx.emulator.open_sessions().is_empty());
+    assert_eq!(fx.emulator.stats().requests(Op::Abort), 1);
+}
+
+/// A commit that is never answered is tried again (it may have been carried out), then the
+/// upload fails with a timeout naming the commit, and the session is aborted.
+#[tokio::test]
+async fn a_commit_that_is_never_answered_times_out_and_aborts() {
+    let fx = fixture(MIB, |_| {}).await;
+    fx.emulator
+        .faults()
+        .add(FaultRule::new(Op::Commit, FaultAction::Hang).probability(1.0));
+    let source = SourceFile::new(2 * MIB + 1, 32);
+    let error = bounded(
+        fx.hang_uploader()
+            .upload_path(source.path(), "0", "hung-commit.bin"),
+    )
+    .await
+    .expect_err("the commit times out");
+    assert!(
+        matches!(&error, UploadError::Timeout { step: Step::Commit, session_id: Some(_), limit }
+            if *limit == LIMIT),
+        "{error:?}"
+    );
+    assert!(
+        error.to_string().contains("committing the upload session"),
+        "{error}"
+    );
+    let stats = fx.emulator.stats();
+    assert_eq!(stats.requests(Op::Commit), 4, "the first commit and 3 more");
+    assert_eq!(stats.requests(Op::Abort), 1);
+    assert!(fx.emulator.open_sessions().is_empty());
+    assert!(fx.emulator.find_file("0", "hung-commit.bin").is_none());
+}
+
+/// When the abort hangs too, the error says that the session was kept, and why.
+#[tokio::test]
+async fn a_hung_abort_reports_the_session_kept() {
+    let fx = fixture(MIB, |_| {}).await;
+    for op in [Op::Commit, Op::Abort] {
+        fx.emulator
+            .faults()
+            .add(FaultRule::new(op, FaultAction::Hang).probability(1.0));
+    }
+    let source = SourceFile::new(2 * MIB + 1, 33);
+    let error = bounded(
+        fx.hang_uploader()
+            .upload_path(source.path(), "0", "kept.bin"),
+    )
+    .await
+    .expect_err("the commit times out");
+    let UploadError::SessionKept {
+        session_id,
+        source: cause,
+        abort_error: Some(abort_error),
+    } = &error
+    else {
+        panic!("not a kept session: {error:?}");
+    };
+    assert!(
+        matches!(
+            **cause,
+            UploadError::Timeout {
+                step: Step::Commit,
+                ..
+            }
+        ),
+        "{cause:?}"
+    );
+    assert!(
+        matches!(
+            **abort_error,
+            UploadError::Timeout {
+                step: Step::Abort,
+                ..
+            }
+        ),
+        "{abort_error:?}"
+    );
+    assert_eq!(
+        fx.emulator.open_sessions(),
+        std::slice::from_ref(session_id)
+    );
+    assert!(
+        error.to_string().contains("aborting the upload session"),
+        "{error}"
+    );
+}
+
+/// One hang of the session creation, of a part and of the commit: each call is tried again
+/// after the limit, and the upload succeeds.
+#[tokio::test]
+async fn single_hangs_are_outlasted() {
+    let fx = fixture(MIB, |_| {}).await;
+    for op in [Op::CreateSession, Op::UploadPart, Op::Commit] {
+        fx.emulator
+            .faults()
+            .add(FaultRule::new(op, FaultAction::Hang));
+    }
+    let source = SourceFile::new(3 * MIB + 3, 34);
+    let file = bounded(
+        fx.hang_uploader()
+            .upload_path(source.path(), "0", "outlasted.bin"),
+    )
+    .await
+    .expect("the upload succeeds");
+    fx.assert_committed(&file, &source);
+    assert_eq!(fx.emulator.faults().fired().len(), 3);
+    let stats = fx.emulator.stats();
+    assert_eq!(stats.requests(Op::CreateSession), 2);
+    assert_eq!(stats.requests(Op::Commit), 2);
+}
+
+/// A commit whose last try is carried out but its answer lost, after every other try failed
+/// (lost on the network, or refused with 500): the session is gone, so the error must not
+/// say that nothing was committed. And when no try was carried out, the error is the
+/// commit's and the session is aborted.
+#[tokio::test]
+async fn a_commit_failing_for_good_after_lost_answers_checks_the_session() {
+    let dropped = FaultAction::DropConnection { after_bytes: 0 };
+    let cases = [
+        (dropped.clone(), FaultAction::LoseResponse, true),
+        (FaultAction::status(500), FaultAction::LoseResponse, true),
+        (dropped.clone(), dropped, false),
+    ];
+    for (earlier, last, carried_out) in cases {
+        let fx = fixture(MIB, |_| {}).await;
+        let faults = fx.emulator.faults();
+        faults.add(FaultRule::new(Op::Commit, earlier).times(3));
+        faults.add(FaultRule::new(Op::Commit, last));
+        let source = SourceFile::new(2 * MIB + 1, 35);
+        let error = fx
+            .uploader()
+            .upload_path(source.path(), "0", "last-try.bin")
+            .await
+            .expect_err("the commit fails");
+        assert_eq!(fx.emulator.stats().requests(Op::Commit), 4);
+        let stored = fx.emulator.find_file("0", "last-try.bin");
+        if carried_out {
+            assert!(
+                matches!(error, UploadError::CommitOutcomeUnknown { .. }),
+                "{error:?}"
+            );
+            assert_eq!(stored.expect("the file was committed").sha1, source.sha1);
+        } else {
+            assert!(
+                matches!(
+                    error,
+                    UploadError::Api {
+                        step: Step::Commit,
+                        ..
+                    }
+                ),
+                "{error:?}"
+            );
+            assert!(stored.is_none());
+            assert_eq!(fx.emulator.stats().requests(Op::Abort), 1);
+        }
+        assert!(fx.emulator.open_sessions().is_empty());
+    }
+}
+
+/// A slow link that keeps moving takes longer than the client's read timeout, and is not
+/// cut off by it: the timeout counts time without progress, and the body going out is
+/// progress. (reqwest's own read timeout counted from the start of the request.)
+#[tokio::test]
+async fn a_slow_upload_that_keeps_moving_outlasts_the_read_timeout() {
+    let fx = fixture(32 * MIB, |_| {}).await;
+    // 32 MiB at 16 MiB/s: 2 s, twice the read timeout, with the server reading throughout.
+    fx.emulator.faults().add(
+        FaultRule::new(
+            Op::UploadPart,
+            FaultAction::SlowBody {
+                bytes_per_sec: 16 * MIB,
+            },
+        )
+        .at_offset(0),
+    );
+    let config = client_config(&fx.emulator)
+        .read_timeout(Some(Duration::from_secs(1)))
+        .retry(RetryPolicy::none());
+    let source = SourceFile::new(32 * MIB + 5, 36);
+    let file = Uploader::new(Client::new(config).expect("a client"))
+        .min_file_size(1)
+        .part_retries(0)
+        .upload_path(source.path(), "0", "slow-link.bin")
+        .await
+        .expect("the upload succeeds");
+    fx.assert_committed(&file, &source);
+    assert_eq!(fx.emulator.faults().fired().len(), 1);
+}
+
+/// The client's read timeout alone (no part timeout) ends a part whose body the server
+/// stopped reading, and the error names the part.
+#[tokio::test]
+async fn the_read_timeout_ends_a_stalled_body() {
+    let fx = fixture(32 * MIB, |_| {}).await;
+    fx.emulator.faults().add(
+        FaultRule::new(Op::UploadPart, FaultAction::StallBody { after_bytes: MIB })
+            .probability(1.0)
+            .at_offset(0),
+    );
+    let config = client_config(&fx.emulator)
+        .read_timeout(Some(LIMIT))
+        .retry(RetryPolicy::none());
+    let source = SourceFile::new(32 * MIB + 5, 37);
+    let uploader = Uploader::new(Client::new(config).expect("a client"))
+        .min_file_size(1)
+        .part_retries(0);
+    let upload = uploader.upload_path(source.path(), "0", "stalled.bin");
+    let error = bounded(upload).await.expect_err("the part times out");
+    let UploadError::Part {
+        number: 1,
+        source: cause,
+        ..
+    } = &error
+    else {
+        panic!("not a part error: {error:?}");
+    };
+    assert!(
+        matches!(&**cause, box_upload::Error::Transport(t) if t.is_timeout()),
+        "{cause:?}"
+    );
+    assert!(error.to_string().contains("timed out"), "{error}");
+    assert!(fx.emulator.open_sessions().is_empty());
 }

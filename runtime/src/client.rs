@@ -12,6 +12,7 @@ use url::Url;
 
 use crate::config::Config;
 use crate::error::{AuthError, ConfigError, InvalidRequest, SendError, TransportError};
+use crate::idle::Activity;
 use crate::operation::{Operation, Server};
 use crate::request::{Body, BodyInner, Request};
 use crate::response::Response;
@@ -79,13 +80,12 @@ impl Client {
         // Redirects are not followed: a 3xx is an outcome the spec may declare (the
         // generated code then returns it typed), and following one would resend the
         // token and a body that a stream cannot replay.
+        // The read timeout is the runtime's own (see `idle`): reqwest's would cut off every
+        // upload that takes longer than it.
         let mut builder = reqwest::Client::builder()
             .user_agent(user_agent)
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(config.connect_timeout);
-        if let Some(timeout) = config.read_timeout {
-            builder = builder.read_timeout(timeout);
-        }
         if let Some(timeout) = config.request_timeout {
             builder = builder.timeout(timeout);
         }
@@ -311,14 +311,19 @@ impl Client {
         loop {
             attempt += 1;
             span.record("attempt", attempt);
+            let activity = Activity::new();
+            let tracked = self.inner.config.read_timeout.is_some();
             let body = match (&bytes, stream.take()) {
                 // Cloning `Bytes` shares the buffer; nothing is copied.
+                (Some(bytes), _) if tracked => Some(activity.bytes_body(bytes.clone())),
                 (Some(bytes), _) => Some(reqwest::Body::from(bytes.clone())),
+                (None, Some(stream)) if tracked => Some(activity.stream_body(stream)),
                 (None, Some(stream)) => Some(reqwest::Body::wrap_stream(stream)),
                 (None, None) => None,
             };
             let retrying = can_retry && attempt < max_attempts;
-            match self.attempt(op, &method, &url, &headers, body, len).await {
+            let sent = self.attempt(op, &method, &url, &headers, body, len, &activity);
+            match sent.await {
                 Ok(response) => {
                     span.record("status", response.status.as_u16());
                     if retrying && is_retryable_status(response.status) {
@@ -370,7 +375,9 @@ impl Client {
         (start.elapsed().saturating_add(wait) <= policy.max_elapsed).then_some(wait)
     }
 
-    /// Sends the request once and reads the response.
+    /// Sends the request once and reads the response; with a read timeout, fails when
+    /// `activity` (the body going out, the response coming in) stalls for that long.
+    #[expect(clippy::too_many_arguments, reason = "the parts of one attempt")]
     async fn attempt(
         &self,
         op: &'static Operation,
@@ -379,6 +386,7 @@ impl Client {
         headers: &HeaderMap,
         body: Option<reqwest::Body>,
         len: Option<u64>,
+        activity: &Activity,
     ) -> Result<Response, SendError> {
         let authorization = self.authorization().await?;
         let mut request = reqwest::Request::new(method.clone(), url.clone());
@@ -391,12 +399,20 @@ impl Client {
         *request.body_mut() = body;
 
         let transport = |e| TransportError::from_reqwest(e, op.id, method.clone(), url);
-        let response = self.inner.http.execute(request).await.map_err(transport)?;
+        let idle = self.inner.config.read_timeout;
+        let stalled = || SendError::from(TransportError::idle(op.id, method.clone(), url));
+        let sending = self.inner.http.execute(request);
+        let response = match idle {
+            Some(idle) => activity.within(idle, sending).await.ok_or_else(stalled)?,
+            None => sending.await,
+        }
+        .map_err(transport)?;
+        activity.mark();
         let status = response.status();
         let response_headers = response.headers().clone();
         let response_url = response.url().clone();
         let limit = self.inner.config.max_response_body;
-        let body = match read_body(response, limit).await {
+        let body = match read_body(response, limit, idle.map(|idle| (activity, idle))).await {
             Ok(body) => body,
             Err(ReadError::TooLarge) => {
                 return Err(
@@ -404,6 +420,7 @@ impl Client {
                 );
             }
             Err(ReadError::Reqwest(e)) => return Err(transport(e).into()),
+            Err(ReadError::Idle) => return Err(stalled()),
         };
         Ok(Response {
             status,
@@ -536,22 +553,41 @@ fn check_http_url(url: &Url) -> Result<(), String> {
 enum ReadError {
     TooLarge,
     Reqwest(reqwest::Error),
+    /// No chunk came within the read timeout.
+    Idle,
 }
 
-/// Reads the whole body, failing once it passes `limit` bytes.
-async fn read_body(mut response: reqwest::Response, limit: usize) -> Result<Bytes, ReadError> {
+/// Reads the whole body, failing once it passes `limit` bytes, or, given an activity and
+/// a read timeout, when no chunk comes within that timeout.
+async fn read_body(
+    mut response: reqwest::Response,
+    limit: usize,
+    idle: Option<(&Activity, Duration)>,
+) -> Result<Bytes, ReadError> {
     let too_large = |len: u64| usize::try_from(len).map_or(true, |len| len > limit);
     if let Some(len) = response.content_length() {
         if too_large(len) {
             return Err(ReadError::TooLarge);
         }
         // The connection enforces the announced length.
-        return response.bytes().await.map_err(ReadError::Reqwest);
+        if idle.is_none() {
+            return response.bytes().await.map_err(ReadError::Reqwest);
+        }
     }
     let mut first: Option<Bytes> = None;
     let mut buffer = BytesMut::new();
     let mut total = 0usize;
-    while let Some(chunk) = response.chunk().await.map_err(ReadError::Reqwest)? {
+    loop {
+        let chunk = match idle {
+            Some((activity, idle)) => activity
+                .step(idle, response.chunk())
+                .await
+                .ok_or(ReadError::Idle)?,
+            None => response.chunk().await,
+        };
+        let Some(chunk) = chunk.map_err(ReadError::Reqwest)? else {
+            break;
+        };
         total = total.saturating_add(chunk.len());
         if total > limit {
             return Err(ReadError::TooLarge);

@@ -97,8 +97,11 @@ impl Config {
         self
     }
 
-    /// Sets how long a connection may stay idle, between two reads, before
-    /// the attempt fails. The default is 60 seconds; `None` waits forever.
+    /// Sets how long an attempt may go without progress before it fails:
+    /// no piece of the request body taken by the connection, and no byte of
+    /// the response received. A slow upload that keeps moving is not cut
+    /// off; a server that stops reading the body, or never answers, is. The
+    /// default is 60 seconds; `None` waits forever.
     pub fn read_timeout(mut self, d: Option<Duration>) -> Config {
         self.read_timeout = d;
         self

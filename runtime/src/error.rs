@@ -258,8 +258,27 @@ impl TransportError {
         method: Method,
         url: &Url,
     ) -> TransportError {
+        TransportError::of_kind(
+            TransportKind::BodyTooLarge { limit },
+            operation,
+            method,
+            url,
+        )
+    }
+
+    /// An attempt that made no progress for longer than the read timeout.
+    pub(crate) fn idle(operation: &'static str, method: Method, url: &Url) -> TransportError {
+        TransportError::of_kind(TransportKind::Timeout, operation, method, url)
+    }
+
+    fn of_kind(
+        kind: TransportKind,
+        operation: &'static str,
+        method: Method,
+        url: &Url,
+    ) -> TransportError {
         TransportError {
-            kind: TransportKind::BodyTooLarge { limit },
+            kind,
             operation,
             method,
             url: without_query(url),

@@ -42,6 +42,7 @@ mod auth;
 mod client;
 mod config;
 mod error;
+mod idle;
 mod operation;
 mod path;
 mod request;

@@ -84,14 +84,35 @@ pub enum FaultAction {
     LoseResponse,
     /// Wait this long, then handle the request normally.
     Delay(Duration),
-    /// Never answer (until the client gives up or the emulator shuts down).
+    /// Read the request body at about this many bytes per second, then handle the request
+    /// normally: a slow link, on which the server keeps reading while the client keeps
+    /// sending (unlike [`Delay`](Self::Delay), where the connection is idle).
+    SlowBody {
+        /// The pace of reading.
+        bytes_per_sec: u64,
+    },
+    /// Never answer (until the client gives up or the emulator shuts down). The request body
+    /// is not read at all.
     Hang,
+    /// Read this many bytes of the request body (fewer if the body is shorter), then stop
+    /// reading and never answer, keeping the connection open: a server that stalls in the
+    /// middle of a part. A client whose body is larger than the socket buffers stays blocked
+    /// writing it; one whose body fits waits for an answer that never comes.
+    StallBody {
+        /// How much of the body to read first.
+        after_bytes: u64,
+    },
     /// Commit only: answer 202 with `Retry-After` (the configured `retry_after_secs`) and no
     /// body, as Box does while it is still processing parts.
     CommitAccepted,
     /// Commit only: answer 400 `parts_mismatch`, as Box has been seen to do right after the
     /// last part arrived.
     PartsMismatch,
+    /// One of these actions, drawn by weight from the seeded random numbers of [`Faults`]
+    /// each time the rule fires, among those that apply to the request (commit-only actions
+    /// are drawn for commits only). The log of fired faults records the action drawn. Built
+    /// with [`one_of`](Self::one_of).
+    OneOf(Vec<(u32, FaultAction)>),
 }
 
 impl FaultAction {
@@ -116,11 +137,38 @@ impl FaultAction {
         self
     }
 
-    fn commit_only(&self) -> bool {
-        matches!(
-            self,
-            FaultAction::CommitAccepted | FaultAction::PartsMismatch
-        )
+    /// A weighted choice among `choices` (weight, action), made each time the rule fires;
+    /// zero weights are never drawn.
+    pub fn one_of(choices: impl IntoIterator<Item = (u32, FaultAction)>) -> FaultAction {
+        FaultAction::OneOf(choices.into_iter().filter(|(w, _)| *w > 0).collect())
+    }
+
+    /// Whether the action can be applied to a request of `op`.
+    fn applies_to(&self, op: Op) -> bool {
+        match self {
+            FaultAction::CommitAccepted | FaultAction::PartsMismatch => op == Op::Commit,
+            FaultAction::OneOf(choices) => choices.iter().any(|(_, a)| a.applies_to(op)),
+            _ => true,
+        }
+    }
+
+    /// The action to carry out on a request of `op`: itself, or for [`OneOf`](Self::OneOf)
+    /// a choice drawn from `rng` among those that apply. Only called when
+    /// [`applies_to`](Self::applies_to) holds.
+    fn resolve(&self, op: Op, rng: &mut StdRng) -> FaultAction {
+        let FaultAction::OneOf(choices) = self else {
+            return self.clone();
+        };
+        let applicable = || choices.iter().filter(|(_, a)| a.applies_to(op));
+        let total: u64 = applicable().map(|(w, _)| u64::from(*w)).sum();
+        let mut draw = rng.random_range(0..total.max(1));
+        for (weight, action) in applicable() {
+            match draw.checked_sub(u64::from(*weight)) {
+                Some(rest) => draw = rest,
+                None => return action.resolve(op, rng),
+            }
+        }
+        unreachable!("a draw below the total weight picks a choice")
     }
 }
 
@@ -138,7 +186,8 @@ pub enum Trigger {
 #[derive(Debug, Clone, PartialEq)]
 pub struct FaultRule {
     /// The operation it matches ([`Op::Any`]: all). [`FaultAction::CommitAccepted`] and
-    /// [`FaultAction::PartsMismatch`] only ever match commits.
+    /// [`FaultAction::PartsMismatch`] only ever match commits (and a
+    /// [`FaultAction::OneOf`] only requests that one of its choices applies to).
     pub op: Op,
     /// What it does.
     pub action: FaultAction,
@@ -179,7 +228,7 @@ impl FaultRule {
 
     fn matches(&self, op: Op, offset: Option<u64>) -> bool {
         let op_matches = self.op == Op::Any || self.op == op;
-        let action_applies = !self.action.commit_only() || op == Op::Commit;
+        let action_applies = self.action.applies_to(op);
         let offset_matches = self.offset.is_none() || self.offset == offset;
         op_matches && action_applies && offset_matches
     }
@@ -193,7 +242,7 @@ pub struct FiredFault {
     pub rule: usize,
     /// The operation of the request it hit.
     pub op: Op,
-    /// What it did.
+    /// What it did (for a [`FaultAction::OneOf`], the action drawn).
     pub action: FaultAction,
     /// The session the request named, if any.
     pub session_id: Option<String>,
@@ -305,7 +354,7 @@ impl Faults {
                 };
                 fires.then(|| {
                     *count += 1;
-                    (i, rule.action.clone())
+                    (i, rule.action.resolve(op, rng))
                 })
             })?;
         let record = FiredFault {
@@ -354,6 +403,50 @@ mod tests {
         assert_eq!(faults.take(Op::UploadPart, None, Some(0)), None);
         assert_eq!(
             faults.take(Op::Commit, Some("S"), None),
+            Some(FaultAction::CommitAccepted)
+        );
+    }
+
+    #[test]
+    fn one_of_draws_by_weight_among_the_applicable_actions() {
+        let faults = Faults::new(3);
+        let mix = FaultAction::one_of([
+            (3, FaultAction::status(503)),
+            (1, FaultAction::Hang),
+            (0, FaultAction::LoseResponse),
+            (4, FaultAction::PartsMismatch),
+        ]);
+        faults.add(FaultRule::new(Op::Any, mix).probability(1.0));
+        let mut drawn = std::collections::BTreeMap::<String, u32>::new();
+        for _ in 0..400 {
+            let action = faults.take(Op::UploadPart, None, Some(0)).expect("fires");
+            *drawn.entry(format!("{action:?}")).or_default() += 1;
+        }
+        // Parts never get the commit-only choice, nor the zero-weight one: 3 to 1.
+        assert_eq!(drawn.len(), 2, "{drawn:?}");
+        let statuses = drawn.iter().find(|(k, _)| k.contains("503")).map(|e| *e.1);
+        assert!(
+            statuses.is_some_and(|n| (260..340).contains(&n)),
+            "{drawn:?}"
+        );
+        // Commits get it too; the log holds the actions drawn, never the mix.
+        let commits: Vec<_> = (0..200)
+            .filter_map(|_| faults.take(Op::Commit, Some("S"), None))
+            .collect();
+        assert!(commits.contains(&FaultAction::PartsMismatch));
+        assert!(
+            faults
+                .fired()
+                .iter()
+                .all(|f| !matches!(f.action, FaultAction::OneOf(_)))
+        );
+        // A mix of commit-only actions leaves other operations alone.
+        let faults = Faults::new(3);
+        let commit_only = FaultAction::one_of([(1, FaultAction::CommitAccepted)]);
+        faults.add(FaultRule::new(Op::Any, commit_only).probability(1.0));
+        assert_eq!(faults.take(Op::UploadPart, None, Some(0)), None);
+        assert_eq!(
+            faults.take(Op::Commit, None, None),
             Some(FaultAction::CommitAccepted)
         );
     }

@@ -66,8 +66,10 @@
 //!
 //! ## Faults
 //!
-//! See [`Faults`] and [`FaultRule`]: injected statuses, delays, hangs, dropped connections,
-//! lost responses, and the commit answers Box gives while it is busy.
+//! See [`Faults`] and [`FaultRule`]: injected statuses, delays, hangs, bodies that stop
+//! being read midway, dropped connections, lost responses, and the commit answers Box gives
+//! while it is busy; a rule fires a given number of times or with a seeded probability, and
+//! [`FaultAction::one_of`] draws a kind per request from a weighted mix.
 
 mod config;
 mod error;

@@ -8,6 +8,7 @@ use std::future::Future;
 use std::io::{Read, Write};
 use std::path::{Path as FsPath, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::body::{Body, BodyDataStream, Bytes};
 use axum::extract::{Extension, Path, Query, Request, State};
@@ -183,10 +184,31 @@ where
                 .await
                 .unwrap_or_else(IntoResponse::into_response)
         }
+        FaultAction::SlowBody { bytes_per_sec } => {
+            let pace = bytes_per_sec.max(1) as f64;
+            let slow = body.into_data_stream().then(move |chunk| async move {
+                if let Ok(bytes) = &chunk {
+                    tokio::time::sleep(Duration::from_secs_f64(bytes.len() as f64 / pace)).await;
+                }
+                chunk
+            });
+            handler(Body::from_stream(slow))
+                .await
+                .unwrap_or_else(IntoResponse::into_response)
+        }
         FaultAction::Hang => {
             connection.wait_closed().await;
             unanswered()
         }
+        FaultAction::StallBody { after_bytes } => {
+            let mut stream = body.into_data_stream();
+            discard(&mut stream, after_bytes).await;
+            // The rest stays unread (the stream is held, not dropped) until the client leaves.
+            connection.wait_closed().await;
+            drop(stream);
+            unanswered()
+        }
+        FaultAction::OneOf(_) => unreachable!("Faults::take draws one of the choices"),
         FaultAction::CommitAccepted => {
             drain(body).await;
             accepted(app)

@@ -224,14 +224,19 @@ async fn injected_commit_answers() {
     assert_eq!(emulator.faults().fired().len(), 3);
 }
 
+/// An emulator with small parts whose random fault draws start from `seed`.
+async fn start_seeded(seed: u64) -> box_emulator::Emulator {
+    start(EmulatorConfig {
+        fault_seed: Some(seed),
+        ..small_config()
+    })
+    .await
+}
+
 #[tokio::test]
 async fn probabilistic_faults_follow_the_seed() {
     async fn pattern(seed: u64) -> Vec<bool> {
-        let emulator = start(EmulatorConfig {
-            fault_seed: Some(seed),
-            ..small_config()
-        })
-        .await;
+        let emulator = start_seeded(seed).await;
         assert_eq!(emulator.faults().seed(), seed);
         let api = Api::new(&emulator);
         let session = api.create_session("0", "p.bin", 2000).await;
@@ -253,4 +258,175 @@ async fn probabilistic_faults_follow_the_seed() {
     assert_eq!(first, pattern(42).await);
     let hits = first.iter().filter(|h| **h).count();
     assert!((3..=21).contains(&hits), "{hits} of 24");
+}
+
+/// A server that stops reading a part in its middle: a client with a body larger than the
+/// socket buffers stays blocked writing (it cannot even hand over the whole body) until its
+/// own timeout; nothing is stored, and the same part goes through afterwards.
+#[tokio::test]
+async fn a_stalled_body_blocks_the_client_until_its_timeout() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    const PART: usize = 32 << 20;
+    let emulator = start(EmulatorConfig {
+        part_size: PartSizePolicy::Fixed(PART as u64),
+        ..small_config()
+    })
+    .await;
+    let api = Api::new(&emulator);
+    let file = data(PART + 1, 9);
+    let session = api.create_session("0", "stall.bin", file.len()).await;
+    emulator.faults().add(FaultRule::new(
+        Op::UploadPart,
+        FaultAction::StallBody {
+            after_bytes: 1 << 20,
+        },
+    ));
+    // The body as a stream, counting what the client managed to hand to the connection.
+    let handed = Arc::new(AtomicU64::new(0));
+    let part = bytes::Bytes::copy_from_slice(&file[..PART]);
+    let chunks: Vec<bytes::Bytes> = (0..PART)
+        .step_by(64 << 10)
+        .map(|at| part.slice(at..(at + (64 << 10)).min(PART)))
+        .collect();
+    let counter = handed.clone();
+    let stream = futures_util::stream::iter(chunks.into_iter().map(move |chunk| {
+        counter.fetch_add(chunk.len() as u64, Ordering::SeqCst);
+        Ok::<_, std::io::Error>(chunk)
+    }));
+    let url = session["session_endpoints"]["upload_part"]
+        .as_str()
+        .unwrap();
+    let started = Instant::now();
+    let error = api
+        .request(Method::PUT, url)
+        .header("digest", digest(&part))
+        .header(
+            "content-range",
+            format!("bytes 0-{}/{}", PART - 1, file.len()),
+        )
+        .body(reqwest::Body::wrap_stream(stream))
+        .timeout(Duration::from_millis(500))
+        .send()
+        .await
+        .expect_err("no answer");
+    assert!(error.is_timeout(), "{error:?}");
+    assert!(started.elapsed() >= Duration::from_millis(500));
+    let handed = handed.load(Ordering::SeqCst);
+    assert!(
+        handed < PART as u64,
+        "the client handed over all {handed} bytes: the server did not stop reading"
+    );
+    let fired = emulator.faults().fired();
+    assert_eq!(fired.len(), 1);
+    assert_eq!(
+        fired[0].action,
+        FaultAction::StallBody {
+            after_bytes: 1 << 20
+        }
+    );
+    assert_eq!(emulator.stats().part_uploads[0].status, None);
+    assert_eq!(api.list_parts(&session, "").await.ok(200)["total_count"], 0);
+    api.put_part(&session, &file[..PART], 0, file.len())
+        .await
+        .ok(200);
+}
+
+fn fired_actions(emulator: &box_emulator::Emulator) -> Vec<FaultAction> {
+    emulator
+        .faults()
+        .fired()
+        .into_iter()
+        .map(|f| f.action)
+        .collect()
+}
+
+/// A weighted mix drawn per request: only the kinds that apply to each operation, each
+/// recorded as drawn, the same draws for the same seed.
+#[tokio::test]
+async fn a_mix_of_faults_is_drawn_per_request() {
+    async fn run(seed: u64) -> Vec<FaultAction> {
+        let emulator = start_seeded(seed).await;
+        let api = Api::new(&emulator);
+        let file = data(1024, 5);
+        let session = api.create_session("0", "mix.bin", file.len()).await;
+        let mix = FaultAction::one_of([
+            (1, FaultAction::status(503)),
+            (1, FaultAction::Delay(Duration::from_millis(10))),
+            (1, FaultAction::PartsMismatch),
+        ]);
+        emulator
+            .faults()
+            .add(FaultRule::new(Op::Any, mix.clone()).probability(0.5));
+        let mut seen = Vec::new();
+        for _ in 0..30 {
+            let answer = api.status(&session).await;
+            seen.push(answer.status.as_u16());
+        }
+        let fired = fired_actions(&emulator);
+        // Status calls never get the commit-only kind; 503s and delays show in the answers.
+        assert!(!fired.contains(&FaultAction::PartsMismatch), "{fired:?}");
+        let unavailable = fired
+            .iter()
+            .filter(|a| matches!(a, FaultAction::Status { status: 503, .. }))
+            .count();
+        assert_eq!(seen.iter().filter(|s| **s == 503).count(), unavailable);
+        assert_eq!(seen.iter().filter(|s| **s == 200).count(), 30 - unavailable);
+        assert!(unavailable > 0 && unavailable < fired.len(), "{fired:?}");
+        // Commits may draw every kind.
+        emulator.faults().clear();
+        let parts = api.put_all(&session, &file).await;
+        emulator
+            .faults()
+            .add(FaultRule::new(Op::Commit, mix).probability(1.0));
+        let mut mismatches = 0;
+        for _ in 0..12 {
+            let answer = api.commit(&session, &parts, &file).await;
+            if answer.status.as_u16() == 400 {
+                answer.error(400, "parts_mismatch");
+                mismatches += 1;
+            }
+        }
+        let fired = fired_actions(&emulator);
+        assert_eq!(
+            fired
+                .iter()
+                .filter(|a| **a == FaultAction::PartsMismatch)
+                .count(),
+            mismatches
+        );
+        assert!(mismatches > 0, "{fired:?}");
+        fired
+    }
+    let first = run(11).await;
+    assert_eq!(first, run(11).await);
+}
+
+/// A slow link: the body is read at the given pace, then the part is stored as usual.
+#[tokio::test]
+async fn a_slow_body_is_read_at_its_pace_and_stored() {
+    let emulator = start(EmulatorConfig {
+        part_size: PartSizePolicy::Fixed(256 << 10),
+        ..small_config()
+    })
+    .await;
+    let api = Api::new(&emulator);
+    let file = data(256 << 10, 6);
+    let session = api.create_session("0", "slow-link.bin", file.len()).await;
+    emulator.faults().add(FaultRule::new(
+        Op::UploadPart,
+        FaultAction::SlowBody {
+            bytes_per_sec: 512 << 10,
+        },
+    ));
+    let started = Instant::now();
+    api.put_part(&session, &file, 0, file.len()).await.ok(200);
+    assert!(
+        started.elapsed() >= Duration::from_millis(400),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(emulator.stats().parts_stored, 1);
+    assert_eq!(emulator.faults().fired().len(), 1);
 }

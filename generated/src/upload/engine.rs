@@ -33,8 +33,12 @@ const MIN_COMMIT_WAIT: Duration = Duration::from_millis(100);
 const PARTS_MISMATCH_RETRIES: u32 = 3;
 /// How many times a commit that failed with 429, 5xx or a transport error is repeated.
 const COMMIT_FAILURE_RETRIES: u32 = 3;
-/// How many times session creation is repeated after 429 or 503 (nothing was created).
+/// How many times session creation is repeated after a retryable error or a timeout.
 const CREATE_RETRIES: u32 = 3;
+/// The part timeout, by default: this much time for the answer...
+const PART_TIMEOUT_BASE: Duration = Duration::from_secs(60);
+/// ...plus the time the part takes at this many bytes per second.
+const PART_TIMEOUT_THROUGHPUT: u64 = 128 * 1024;
 /// The page size when listing parts (Box's maximum).
 const LIST_LIMIT: i64 = 1000;
 
@@ -207,6 +211,8 @@ impl Session {
 /// Sends an abort in the background if the upload's future is dropped while armed.
 struct DropGuard {
     session: Option<Arc<Session>>,
+    /// The longest the abort may take.
+    limit: Duration,
 }
 
 impl DropGuard {
@@ -222,8 +228,9 @@ impl Drop for DropGuard {
         };
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
             tracing::info!(session_id = %session.id, "upload dropped: aborting its session");
+            let limit = self.limit;
             runtime.spawn(async move {
-                if let Err(e) = session.abort().await {
+                if let Err(e) = abort_within(&session, limit).await {
                     tracing::warn!(session_id = %session.id, error = %e, "abort failed");
                 }
             });
@@ -279,6 +286,8 @@ struct PartContext {
     session: Arc<Session>,
     part_retries: u32,
     retry_pause: Duration,
+    /// The longest one send of a part may take.
+    part_timeout: Duration,
 }
 
 /// The whole-file SHA-1, computed on one blocking thread from the parts in order.
@@ -370,7 +379,8 @@ impl Uploader {
                 Ok(session) => Arc::new(session),
                 Err(e) => {
                     // The session exists but cannot be used: abort it.
-                    let _ = self.client.abort_upload_session(&id).await;
+                    let abort = self.client.abort_upload_session(&id);
+                    let _ = tokio::time::timeout(self.options.request_timeout, abort).await;
                     return Err(e);
                 }
             };
@@ -389,9 +399,11 @@ impl Uploader {
         let size = input.size();
         let span = tracing::info_span!("resume", size, path = ?input.path(), session_id);
         async {
+            let limit = self.options.request_timeout;
+            let call = self.client.get_upload_session(session_id);
             let answer = self
-                .cancellable(self.client.get_upload_session(session_id))
-                .await?
+                .cancellable(within(limit, Step::GetSession, Some(session_id), call))
+                .await??
                 .map_err(|e| gone_or(e, session_id, Step::GetSession))?;
             if let Some(expires) = answer.session_expires_at
                 && expires < chrono::Utc::now()
@@ -415,7 +427,7 @@ impl Uploader {
                 size,
                 true,
             )?);
-            let stored = self.cancellable(list_all_parts(&session)).await??;
+            let stored = self.cancellable(list_all_parts(&session, limit)).await??;
             tracing::info!(
                 stored = stored.len(),
                 total_parts = session.total_parts,
@@ -436,6 +448,7 @@ impl Uploader {
     ) -> Result<FileFull, UploadError> {
         let mut guard = DropGuard {
             session: self.options.abort_on_cancel.then(|| session.clone()),
+            limit: self.options.request_timeout,
         };
         let result = self
             .run_session(&session, input, stored.unwrap_or_default())
@@ -469,12 +482,12 @@ impl Uploader {
                 abort_error: None,
             };
         }
-        match session.abort().await {
+        match abort_within(session, self.options.request_timeout).await {
             Ok(()) => {
                 tracing::info!(session_id = %session.id, error = %error, "upload failed; session aborted");
                 error
             }
-            Err(e) if e.status().map(|s| s.as_u16()) == Some(404) => error,
+            Err(UploadError::SessionExpired { .. }) => error,
             Err(e) => {
                 tracing::warn!(session_id = %session.id, error = %e, "aborting the session failed");
                 UploadError::SessionKept {
@@ -518,24 +531,33 @@ impl Uploader {
                     }
                 }
             };
-            match self.cancellable(call).await? {
-                Ok(session) => return Ok(session),
-                // 429 and 503 say that nothing was done: safe to ask again.
-                Err(e)
-                    if attempt < CREATE_RETRIES
-                        && matches!(e.status().map(|s| s.as_u16()), Some(429 | 503)) =>
-                {
+            let limit = self.options.request_timeout;
+            let error = match self.cancellable(tokio::time::timeout(limit, call)).await? {
+                Ok(Ok(session)) => return Ok(session),
+                Ok(Err(e)) => Some(e),
+                Err(_elapsed) => None,
+            };
+            // A 5xx, a lost answer or a timeout may hide a session that was created: it is
+            // left unused (it holds nothing, and expires), which beats failing the upload.
+            match pause_before_retry(error.as_ref(), self.options.retry_pause, attempt + 1) {
+                Some(wait) if attempt < CREATE_RETRIES => {
                     attempt += 1;
-                    let wait = retry_after(&e).unwrap_or(self.options.retry_pause * attempt);
-                    tracing::info!(attempt, wait_ms = wait.as_millis() as u64, error = %e, "creating the session again");
+                    tracing::info!(attempt, wait_ms = wait.as_millis() as u64, error = %Failure(error.as_ref()), "creating the session again");
                     self.cancellable(tokio::time::sleep(wait)).await?;
                 }
-                Err(source) => {
-                    return Err(UploadError::Api {
-                        step: Step::CreateSession,
-                        target: Some(target.to_string()),
-                        session_id: None,
-                        source: Box::new(source),
+                _ => {
+                    return Err(match error {
+                        Some(source) => UploadError::Api {
+                            step: Step::CreateSession,
+                            target: Some(target.to_string()),
+                            session_id: None,
+                            source: Box::new(source),
+                        },
+                        None => UploadError::Timeout {
+                            step: Step::CreateSession,
+                            session_id: None,
+                            limit,
+                        },
                     });
                 }
             }
@@ -598,6 +620,10 @@ impl Uploader {
             session: session.clone(),
             part_retries: self.options.part_retries,
             retry_pause: self.options.retry_pause,
+            part_timeout: self
+                .options
+                .part_timeout
+                .unwrap_or_else(|| default_part_timeout(session.part_size)),
         });
         let last_stored = stored.keys().next_back().copied();
         let can_defer = input.can_read_again();
@@ -744,7 +770,36 @@ impl Uploader {
                     attributes: attributes.clone(),
                 },
             };
-            let wait = match self.cancellable(session.commit(request)).await? {
+            let limit = self.options.request_timeout;
+            let answer = match self
+                .cancellable(tokio::time::timeout(limit, session.commit(request)))
+                .await?
+            {
+                Ok(answer) => answer,
+                Err(_elapsed) if failures < COMMIT_FAILURE_RETRIES => {
+                    failures += 1;
+                    // It may have been carried out all the same: a 404 later says it was.
+                    lost_answer = true;
+                    tracing::info!(
+                        attempt = failures,
+                        limit_ms = limit.as_millis() as u64,
+                        "commit timed out; committing again"
+                    );
+                    let pause = self.options.retry_pause * failures;
+                    self.cancellable(tokio::time::sleep(pause)).await?;
+                    continue;
+                }
+                Err(_elapsed) => {
+                    let timeout = UploadError::Timeout {
+                        step: Step::Commit,
+                        session_id: Some(session.id.clone()),
+                        limit,
+                    };
+                    // This try too may have been carried out.
+                    return Err(self.commit_failed(session, true, timeout).await);
+                }
+            };
+            let wait = match answer {
                 Ok(CommitUploadSessionResponse::Created(files)) => {
                     let file = files.entries.and_then(|entries| entries.into_iter().next());
                     return file.ok_or_else(|| UploadError::Protocol {
@@ -790,9 +845,37 @@ impl Uploader {
                     tracing::info!(attempt = failures, error = %e, "commit failed; committing again");
                     retry_after(&e).unwrap_or(self.options.retry_pause * failures)
                 }
-                Err(e) => return Err(api_error(e)),
+                Err(e) => {
+                    let lost = lost_answer || matches!(e, Error::Transport(_));
+                    return Err(self.commit_failed(session, lost, api_error(e)).await);
+                }
             };
             self.cancellable(tokio::time::sleep(wait)).await?;
+        }
+    }
+
+    /// The error of a commit that failed for good. When the answer to an earlier try was
+    /// lost (or never came), that try may have been carried out all the same: if the
+    /// session is now gone, the file was probably created, and `failure` would wrongly say
+    /// that nothing was.
+    async fn commit_failed(
+        &self,
+        session: &Session,
+        lost_answer: bool,
+        failure: UploadError,
+    ) -> UploadError {
+        if !lost_answer {
+            return failure;
+        }
+        let status = self.client.get_upload_session(&session.id);
+        match tokio::time::timeout(self.options.request_timeout, status).await {
+            Ok(Err(gone)) if gone.status().map(|s| s.as_u16()) == Some(404) => {
+                UploadError::CommitOutcomeUnknown {
+                    session_id: session.id.clone(),
+                    source: Box::new(gone),
+                }
+            }
+            _ => failure,
         }
     }
 }
@@ -900,27 +983,40 @@ async fn send_part(
             // `Bytes` is shared, not copied; the runtime can send it again on a retry.
             body: Body::from(bytes.clone()),
         };
-        match session.upload_part(request).await {
-            Ok(answer) => {
-                let part = check_answer(session, number, range, &sha1_hex, answer.part)?;
-                tracing::debug!(number, resends, "part stored");
-                return Ok(part);
-            }
-            // After a 5xx or a timeout the part may be stored or not: sending the same bytes
-            // for the same range again is safe either way (the server answers 200 to a
-            // repeat).
-            Err(e) if e.is_retryable() && resends < context.part_retries => {
+        let error =
+            match tokio::time::timeout(context.part_timeout, session.upload_part(request)).await {
+                Ok(Ok(answer)) => {
+                    let part = check_answer(session, number, range, &sha1_hex, answer.part)?;
+                    tracing::debug!(number, resends, "part stored");
+                    return Ok(part);
+                }
+                Ok(Err(e)) => Some(e),
+                Err(_elapsed) => None,
+            };
+        // After a 5xx or a timeout the part may be stored or not: sending the same bytes for
+        // the same range again is safe either way (the server answers 200 to a repeat).
+        match pause_before_retry(error.as_ref(), context.retry_pause, resends + 1) {
+            Some(wait) if resends < context.part_retries => {
                 resends += 1;
-                let wait = retry_after(&e).unwrap_or(context.retry_pause * resends);
-                tracing::warn!(number, resends, wait_ms = wait.as_millis() as u64, error = %e, "sending the part again");
+                tracing::warn!(number, resends, wait_ms = wait.as_millis() as u64, error = %Failure(error.as_ref()), "sending the part again");
                 tokio::time::sleep(wait).await;
             }
-            Err(source) => {
-                return Err(UploadError::Part {
-                    number,
-                    range,
-                    session_id: session.id.clone(),
-                    source: Box::new(source),
+            _ => {
+                let session_id = session.id.clone();
+                return Err(match error {
+                    Some(source) => UploadError::Part {
+                        number,
+                        range,
+                        session_id,
+                        source: Box::new(source),
+                    },
+                    None => UploadError::PartTimeout {
+                        number,
+                        range,
+                        session_id,
+                        limit: context.part_timeout,
+                        sends: resends + 1,
+                    },
                 });
             }
         }
@@ -975,16 +1071,19 @@ fn check_answer(
 }
 
 /// Every stored part of the session, by offset, each checked to fit the source.
-async fn list_all_parts(session: &Session) -> Result<BTreeMap<u64, UploadPart>, UploadError> {
+async fn list_all_parts(
+    session: &Session,
+    limit: Duration,
+) -> Result<BTreeMap<u64, UploadPart>, UploadError> {
     let mut parts = BTreeMap::new();
     let mut offset: i64 = 0;
     loop {
-        let page = session
-            .list_parts(ListUploadSessionPartsRequest {
-                offset: Some(offset),
-                limit: Some(LIST_LIMIT),
-            })
-            .await
+        let call = session.list_parts(ListUploadSessionPartsRequest {
+            offset: Some(offset),
+            limit: Some(LIST_LIMIT),
+        });
+        let page = within(limit, Step::ListParts, Some(&session.id), call)
+            .await?
             .map_err(|e| gone_or(e, &session.id, Step::ListParts))?;
         let entries = page.entries.unwrap_or_default();
         if entries.is_empty() {
@@ -1024,6 +1123,58 @@ async fn list_all_parts(session: &Session) -> Result<BTreeMap<u64, UploadPart>, 
         }
     }
     Ok(parts)
+}
+
+/// Runs `call`, one call of `step`; fails with [`UploadError::Timeout`] past `limit`.
+async fn within<T>(
+    limit: Duration,
+    step: Step,
+    session_id: Option<&str>,
+    call: impl Future<Output = T>,
+) -> Result<T, UploadError> {
+    tokio::time::timeout(limit, call)
+        .await
+        .map_err(|_elapsed| UploadError::Timeout {
+            step,
+            session_id: session_id.map(str::to_string),
+            limit,
+        })
+}
+
+/// Aborts the session within `limit`. A session already gone is
+/// [`UploadError::SessionExpired`].
+async fn abort_within(session: &Session, limit: Duration) -> Result<(), UploadError> {
+    within(limit, Step::Abort, Some(&session.id), session.abort())
+        .await?
+        .map_err(|e| gone_or(e, &session.id, Step::Abort))
+}
+
+/// The default part timeout for parts of `part_size` bytes.
+fn default_part_timeout(part_size: u64) -> Duration {
+    PART_TIMEOUT_BASE + Duration::from_secs(part_size / PART_TIMEOUT_THROUGHPUT)
+}
+
+/// The pause before trying a call again after it failed with `error` (`None`: it timed
+/// out), if another try may succeed (a timeout, 429, 5xx or a transport error): the
+/// server's `Retry-After`, else `pause × attempt`.
+fn pause_before_retry(error: Option<&Error>, pause: Duration, attempt: u32) -> Option<Duration> {
+    match error {
+        Some(e) if !e.is_retryable() => None,
+        Some(e) => Some(retry_after(e).unwrap_or(pause * attempt)),
+        None => Some(pause * attempt),
+    }
+}
+
+/// Shows a failed try in logs: its error, or that it timed out.
+struct Failure<'a>(Option<&'a Error>);
+
+impl std::fmt::Display for Failure<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Some(e) => e.fmt(f),
+            None => f.write_str("timed out"),
+        }
+    }
 }
 
 /// A 404 means the session is gone (expired, aborted, committed or never created).

@@ -122,6 +122,39 @@ pub enum UploadError {
         #[source]
         source: Box<Error>,
     },
+    /// Every send of a part took longer than the [part timeout](super::Uploader::part_timeout):
+    /// the server stopped reading it, or never answered.
+    #[error(
+        "uploading part {number} (bytes {}-{}) of upload session {session_id} timed out: \
+         {sends} send(s), none answered within {} ms",
+        range.0, range.1, limit.as_millis()
+    )]
+    PartTimeout {
+        /// The part number, from 1.
+        number: u64,
+        /// The first and last byte offsets of the part (inclusive).
+        range: (u64, u64),
+        /// The session.
+        session_id: String,
+        /// The limit of one send.
+        limit: Duration,
+        /// How many times the part was sent.
+        sends: u32,
+    },
+    /// A call of the session (other than a part upload) took longer than the
+    /// [request timeout](super::Uploader::request_timeout), each time it was tried.
+    #[error(
+        "{step}{} timed out: no answer within {} ms",
+        of_session(session_id), limit.as_millis()
+    )]
+    Timeout {
+        /// Which call.
+        step: Step,
+        /// The session, if there was one.
+        session_id: Option<String>,
+        /// The limit of one call.
+        limit: Duration,
+    },
     /// The server's answer to a part upload does not describe what was sent.
     #[error(
         "the server stored part {number} (bytes {}-{}) of upload session {session_id} with \
@@ -218,7 +251,7 @@ pub enum UploadError {
     /// [resumed](super::Uploader::resume) (with the same source) or aborted.
     #[error(
         "{source}; upload session {session_id} was kept open and can be resumed{}",
-        abort_error.as_ref().map_or_else(String::new, |e| format!(" (aborting it failed: {e})"))
+        abort_error.as_ref().map_or_else(String::new, |e| format!(" ({e})"))
     )]
     SessionKept {
         /// The session left open.
@@ -226,8 +259,10 @@ pub enum UploadError {
         /// Why the upload stopped.
         #[source]
         source: Box<UploadError>,
-        /// Why aborting the session failed, when the engine tried to.
-        abort_error: Option<Box<Error>>,
+        /// Why aborting the session failed, when the engine tried to: an
+        /// [`Api`](UploadError::Api) or [`Timeout`](UploadError::Timeout) error of
+        /// [`Step::Abort`].
+        abort_error: Option<Box<UploadError>>,
     },
     /// A task of the engine stopped unexpectedly (a bug).
     #[error("internal error of the upload engine: {what}")]

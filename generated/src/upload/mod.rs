@@ -46,6 +46,13 @@
 //! [`abort_on_failure`](Uploader::abort_on_failure) is off, and the error names the part and
 //! its byte range. A file that changes while it is read stops the upload.
 //!
+//! No call waits for ever: one send of a part is limited by
+//! [`part_timeout`](Uploader::part_timeout) (a send that passes it is dropped and counts as a
+//! failed send), every other call by [`request_timeout`](Uploader::request_timeout); a server
+//! that stops reading or answering ends the upload with [`UploadError::PartTimeout`] or
+//! [`UploadError::Timeout`], naming the step (and part, byte range and session), and the
+//! session is aborted (within the request timeout too) or reported kept.
+//!
 //! # Cancellation
 //!
 //! Dropping the future stops every part upload at once. A
@@ -83,6 +90,9 @@ use source::Input;
 /// Box's smallest file size for a chunked upload, in bytes (its guides say 20 MB).
 pub const MIN_FILE_SIZE: u64 = 20_000_000;
 
+/// The default [`request_timeout`](Uploader::request_timeout).
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
+
 /// Uploads big files through Box's chunked-upload API. See the [module](self) docs.
 ///
 /// Built from a [`Client`] with [`Uploader::new`], tuned with its builder methods; cheap to
@@ -104,6 +114,9 @@ pub(crate) struct Options {
     pub(crate) min_file_size: u64,
     pub(crate) part_retries: u32,
     pub(crate) retry_pause: Duration,
+    /// `None`: derived from the session's part size, see [`Uploader::part_timeout`].
+    pub(crate) part_timeout: Option<Duration>,
+    pub(crate) request_timeout: Duration,
 }
 
 impl fmt::Debug for Uploader {
@@ -120,6 +133,8 @@ impl fmt::Debug for Uploader {
             .field("min_file_size", &o.min_file_size)
             .field("part_retries", &o.part_retries)
             .field("retry_pause", &o.retry_pause)
+            .field("part_timeout", &o.part_timeout)
+            .field("request_timeout", &o.request_timeout)
             .finish()
     }
 }
@@ -127,7 +142,8 @@ impl fmt::Debug for Uploader {
 impl Uploader {
     /// An uploader with the defaults: 4 parts at a time, a commit deadline of 10 minutes,
     /// abort on failure, keep the session on cancellation, Box's 20 MB minimum, 2 more
-    /// sends of a part after the runtime's retries, a pause of 1 s between them.
+    /// sends of a part after the runtime's retries, a pause of 1 s between them, a part
+    /// timeout derived from the part size and a request timeout of 2 minutes.
     pub fn new(client: Client) -> Uploader {
         Uploader {
             client,
@@ -141,6 +157,8 @@ impl Uploader {
                 min_file_size: MIN_FILE_SIZE,
                 part_retries: 2,
                 retry_pause: Duration::from_secs(1),
+                part_timeout: None,
+                request_timeout: DEFAULT_REQUEST_TIMEOUT,
             },
         }
     }
@@ -232,6 +250,34 @@ impl Uploader {
     /// `Retry-After` (default 1 s; it grows with each attempt).
     pub fn retry_pause(mut self, pause: Duration) -> Uploader {
         self.options.retry_pause = pause;
+        self
+    }
+
+    /// The longest one send of a part may take, from its first byte to the server's answer,
+    /// the runtime's own retries of it included. A send that takes longer is dropped (its
+    /// connection closed) and counts as a failed send: the part is sent again, up to
+    /// [`part_retries`](Self::part_retries) more times, then the upload fails with
+    /// [`UploadError::PartTimeout`]. So a server that stops reading a part, or never
+    /// answers, ends the upload within about `(1 + part_retries) × part_timeout`.
+    ///
+    /// By default it is derived from the part size the server chose: one minute plus the
+    /// time the part takes at 128 KiB/s (8 MiB parts: 124 s; 64 MiB parts: 572 s). Set it
+    /// higher on slower links, and above the client's
+    /// [`RetryPolicy::max_elapsed`](crate::RetryPolicy::max_elapsed) if the runtime's
+    /// retries of a part should run their course.
+    pub fn part_timeout(mut self, limit: Duration) -> Uploader {
+        self.options.part_timeout = Some(limit);
+        self
+    }
+
+    /// The longest each other call may take (creating, reading or listing the session, one
+    /// commit request, the abort), the runtime's own retries included (default 2 minutes).
+    /// A commit or session creation that takes longer is dropped and repeated like one that
+    /// failed on the network; when the limit is still passed, the upload fails with
+    /// [`UploadError::Timeout`], naming the step. It does not limit the whole commit, which
+    /// may be answered `202` until the [`commit_deadline`](Self::commit_deadline).
+    pub fn request_timeout(mut self, limit: Duration) -> Uploader {
+        self.options.request_timeout = limit;
         self
     }
 

@@ -35,17 +35,21 @@ pub async fn fixture(part_size: u64, tune: impl FnOnce(&mut EmulatorConfig)) -> 
     let emulator = Emulator::start("127.0.0.1:0".parse().unwrap(), config)
         .await
         .expect("the emulator starts");
+    let client = Client::new(client_config(&emulator)).expect("a client");
+    Fixture { emulator, client }
+}
+
+/// A client configuration for `emulator`, with quick retries.
+pub fn client_config(emulator: &Emulator) -> Config {
     let retry = RetryPolicy {
         initial_backoff: Duration::from_millis(20),
         max_backoff: Duration::from_millis(200),
         ..RetryPolicy::default()
     };
-    let config = Config::bearer("test-token")
+    Config::bearer("test-token")
         .base_url(&servers::UPLOAD, emulator.upload_url())
         .base_url(&servers::UPLOAD_SESSION, emulator.upload_url())
-        .retry(retry);
-    let client = Client::new(config).expect("a client");
-    Fixture { emulator, client }
+        .retry(retry)
 }
 
 impl Fixture {
