@@ -42,6 +42,7 @@ mod auth;
 mod client;
 mod config;
 mod error;
+mod open_enum;
 mod operation;
 mod path;
 mod request;
