@@ -293,6 +293,23 @@ const LEGEND: &str = "\
   two cores. The file's SHA-1 as stored by the emulator is checked against the source.
 - Targets are reported, not enforced: a missed target is a finding, not a failure. The
   command fails only when something breaks (a build, an upload, a digest mismatch).
+
+## What limits the targets (profiled with callgrind and perf)
+
+- **codegen of `spec/` ≤ 2× its parse floor** cannot be met as the pipeline stands: of
+  ≈60 M instructions per run, reading the YAML with serde_yaml is ≈17 M (the floor,
+  serde_json on the same document as JSON, is a small fraction of that), re-parsing the
+  emitted tokens with syn ≈25 M, emitting ≈13 M, prettyplease ≈10 M. Emitting `syn`
+  syntax trees directly (no re-parse) is the next step; YAML stays slower than JSON.
+- **upload client CPU ≤ 1.5× floor**: user time is within ≈1.1× of the two SHA-1
+  passes; the rest is the kernel: `pread` copying the file out of the page cache (≈20 %
+  of the client's CPU) and the loopback TCP send path. Reading through `mmap` would
+  remove the copy, at the price of `SIGBUS` if the file shrinks during the upload.
+- **throughput at concurrency 4 ≥ 40 % of SHA-1 speed**: on two cores shared with the
+  emulator, four SHA-1 passes over every byte (client: part and whole file; emulator:
+  part check and whole file) already need ≈80 % of the CPU budget that speed allows,
+  before any copy. The emulator spends the rest on writing parts and the assembled file
+  to tmpfs; its whole-file hash runs while parts arrive.
 ";
 
 // ----- codegen ----------------------------------------------------------------------
