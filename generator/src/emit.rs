@@ -10,13 +10,86 @@ use quote::{format_ident, quote};
 use crate::ir::*;
 use crate::naming::shouty;
 
-/// The emitted files: `(file name, tokens)`.
+/// The emitted files: `(file name, tokens)`, each the tokens of its [`units`] in order.
 pub fn emit(api: &Api) -> Vec<(&'static str, TokenStream)> {
-    vec![
-        ("mod.rs", emit_mod(api)),
-        ("types.rs", emit_types(api)),
-        ("client.rs", emit_client(api)),
-    ]
+    let mut files: Vec<(&'static str, TokenStream)> = Vec::new();
+    for unit in units(api) {
+        let tokens = unit.emit(api);
+        match files.last_mut() {
+            Some((file, whole)) if *file == unit.file => whole.extend(tokens),
+            _ => files.push((unit.file, tokens)),
+        }
+    }
+    files
+}
+
+/// Types per unit: enough units to keep every core busy on a big spec, few enough that
+/// a small spec is not cut into crumbs.
+const TYPES_PER_UNIT: usize = 48;
+
+/// A run of top-level items of one output file that is emitted, parsed and printed on
+/// its own, so that a big spec's output is formatted on several threads (tokens are
+/// `!Send`: a unit is emitted on the thread that formats it). The units of a file, in
+/// order, are the whole file.
+#[derive(Debug, Clone)]
+pub struct Unit<'a> {
+    /// The output file the unit belongs to.
+    pub file: &'static str,
+    piece: Piece<'a>,
+}
+
+#[derive(Debug, Clone)]
+enum Piece<'a> {
+    Mod,
+    /// The module docs.
+    TypesHead,
+    Types(Vec<&'a TypeDef>),
+    Client,
+}
+
+/// The units of every output file, files in the order `mod.rs`, `types.rs`, `client.rs`.
+pub fn units(api: &Api) -> Vec<Unit<'_>> {
+    let defs: Vec<&TypeDef> = api.types.values().collect();
+    let mut units = vec![
+        Unit {
+            file: "mod.rs",
+            piece: Piece::Mod,
+        },
+        Unit {
+            file: "types.rs",
+            piece: Piece::TypesHead,
+        },
+    ];
+    units.extend(defs.chunks(TYPES_PER_UNIT).map(|chunk| Unit {
+        file: "types.rs",
+        piece: Piece::Types(chunk.to_vec()),
+    }));
+    units.push(Unit {
+        file: "client.rs",
+        piece: Piece::Client,
+    });
+    units
+}
+
+impl Unit<'_> {
+    /// The unit's tokens.
+    pub fn emit(&self, api: &Api) -> TokenStream {
+        match &self.piece {
+            Piece::Mod => emit_mod(api),
+            Piece::TypesHead => emit_types_head(),
+            Piece::Types(defs) => defs.iter().map(|def| emit_type(def)).collect(),
+            Piece::Client => emit_client(api),
+        }
+    }
+
+    /// A rough measure of the unit's work, to start the biggest units first.
+    pub fn weight(&self, api: &Api) -> usize {
+        match &self.piece {
+            Piece::Mod | Piece::TypesHead => 1,
+            Piece::Types(defs) => defs.len(),
+            Piece::Client => api.operations.len() * 2,
+        }
+    }
 }
 
 fn ident(name: &str) -> Ident {
@@ -125,11 +198,10 @@ fn emit_mod(api: &Api) -> TokenStream {
 
 // ----- types -----------------------------------------------------------------------
 
-fn emit_types(api: &Api) -> TokenStream {
-    let defs = api.types.values().map(emit_type);
+/// The start of `types.rs`: its docs.
+fn emit_types_head() -> TokenStream {
     quote! {
         //! Request and response types.
-        #( #defs )*
     }
 }
 
@@ -237,43 +309,7 @@ fn emit_enum(name: &Ident, doc: TokenStream, variants: &[EnumVariant]) -> TokenS
             }
         }
 
-        impl From<&str> for #name {
-            fn from(value: &str) -> Self {
-                Self::known(value).unwrap_or_else(|| Self::Unknown(value.to_owned()))
-            }
-        }
-
-        impl From<String> for #name {
-            fn from(value: String) -> Self {
-                Self::known(&value).unwrap_or(Self::Unknown(value))
-            }
-        }
-
-        impl ::std::str::FromStr for #name {
-            type Err = ::std::convert::Infallible;
-
-            fn from_str(value: &str) -> Result<Self, Self::Err> {
-                Ok(Self::from(value))
-            }
-        }
-
-        impl ::std::fmt::Display for #name {
-            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-
-        impl ::serde::Serialize for #name {
-            fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-
-        impl<'de> ::serde::Deserialize<'de> for #name {
-            fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                <String as ::serde::Deserialize>::deserialize(deserializer).map(Self::from)
-            }
-        }
+        ::oas_runtime::open_enum!(#name);
     }
 }
 

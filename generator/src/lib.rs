@@ -53,10 +53,8 @@ pub fn generate(input: &Input) -> Result<Output, Error> {
     let spec = load::load(&input.spec, &overlays)?;
     let api = lower::lower(&spec, &input.config)?;
     let header = header(input, &overlays)?;
-    let mut files = BTreeMap::new();
-    for (name, tokens) in emit::emit(&api) {
-        files.insert(name.to_owned(), format::format_file(name, tokens, &header)?);
-    }
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let files = format::format_api(&api, &header, threads)?;
     Ok(Output { files, api })
 }
 

@@ -43,6 +43,7 @@ mod client;
 mod config;
 mod error;
 mod idle;
+mod open_enum;
 mod operation;
 mod path;
 mod request;

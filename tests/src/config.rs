@@ -24,8 +24,8 @@ pub struct EmulatorConfig {
     /// The `Retry-After` seconds sent with those 202 answers (and with injected 202s).
     pub retry_after_secs: u64,
     /// How long a commit waits for the file to be assembled from its parts (a copy on disk,
-    /// about a second per gigabyte) before it answers 202 instead. The assembly goes on, and
-    /// a later commit picks up its outcome.
+    /// hashed on the way, that runs while the parts arrive in order) before it answers 202
+    /// instead. The assembly goes on, and a later commit picks up its outcome.
     pub assembly_wait: Duration,
     /// How long a session lives after its creation (Box: 7 days).
     pub session_ttl: Duration,

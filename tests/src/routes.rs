@@ -5,8 +5,6 @@
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::io::{Read, Write};
-use std::path::{Path as FsPath, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -722,7 +720,7 @@ async fn commit_session(
         } => {
             let target = dest.clone();
             tokio::task::spawn_blocking(move || {
-                let outcome = assemble(&parts, &target).map_err(|e| e.to_string());
+                let outcome = crate::store::assemble(parts, &target).map_err(|e| e.to_string());
                 done.send_replace(Some(outcome));
             });
             (dest, assembly)
@@ -815,26 +813,6 @@ fn commit_attributes(body: &serde_json::Map<String, Value>) -> Result<CommitAttr
         content_created_at: time("content_created_at")?,
         content_modified_at: time("content_modified_at")?,
     })
-}
-
-/// Concatenates the part files into `dest`, hashing on the way (blocking I/O).
-fn assemble(parts: &[PathBuf], dest: &FsPath) -> std::io::Result<[u8; 20]> {
-    let mut out = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(dest)?);
-    let mut hasher = Sha1::new();
-    let mut buffer = vec![0u8; 1 << 20];
-    for part in parts {
-        let mut input = std::fs::File::open(part)?;
-        loop {
-            let n = input.read(&mut buffer)?;
-            if n == 0 {
-                break;
-            }
-            hasher.update(&buffer[..n]);
-            out.write_all(&buffer[..n])?;
-        }
-    }
-    out.flush()?;
-    Ok(hasher.finalize().into())
 }
 
 async fn abort(

@@ -161,10 +161,22 @@ struct Session {
     parts: BTreeMap<u64, Part>,
     expires_at: DateTime<Utc>,
     commit_polls_answered: u32,
-    /// The concatenation of the parts into one file, once a commit started it: running
-    /// (`None` inside) or done. Parts are immutable, so its result stays valid.
+    /// The concatenation of the parts into one file: started by the first part at offset
+    /// 0 (see [`Session::feed_assembly`]) or by a commit; running (`None` inside) or done.
+    /// Parts are immutable, so its result stays valid.
     assembly: Option<watch::Receiver<Option<Assembled>>>,
+    /// Hands the parts that continue the file, in order, to the assembly started by the
+    /// parts; `None` once it has every part (or when a commit started the assembly).
+    feeder: Option<Feeder>,
     dir: PathBuf,
+}
+
+/// The sending side of an assembly that runs while parts arrive.
+#[derive(Debug)]
+struct Feeder {
+    /// The offset of the next part it needs.
+    next: u64,
+    parts: std::sync::mpsc::Sender<PathBuf>,
 }
 
 /// The outcome of assembling a session's file: its SHA-1, or why it failed.
@@ -181,6 +193,44 @@ pub(crate) struct SessionView {
 }
 
 impl Session {
+    /// Hands the stored parts that now continue the file, in order, to the assembly; the
+    /// part at offset 0 starts it. The whole-file SHA-1 and the copy into one file then
+    /// overlap the upload, instead of all following the commit. A failed assembly is
+    /// redone whole by the next commit.
+    fn feed_assembly(&mut self) {
+        if self.feeder.is_none() {
+            if self.assembly.is_some() || !self.parts.contains_key(&0) {
+                return;
+            }
+            let (parts, received) = std::sync::mpsc::channel();
+            let (done, assembly) = watch::channel(None);
+            let dest = self.dir.join("assembled.tmp");
+            let started = std::thread::Builder::new()
+                .name("assembly".into())
+                .spawn(move || {
+                    let outcome = assemble(received, &dest).map_err(|e| e.to_string());
+                    done.send_replace(Some(outcome));
+                });
+            if started.is_err() {
+                return;
+            }
+            self.assembly = Some(assembly);
+            self.feeder = Some(Feeder { next: 0, parts });
+        }
+        let Some(feeder) = &mut self.feeder else {
+            return;
+        };
+        while let Some(part) = self.parts.get(&feeder.next) {
+            // A closed channel means the assembly failed; the commit will see why.
+            let _ = feeder.parts.send(part_path(&self.dir, feeder.next));
+            feeder.next += part.size;
+        }
+        if feeder.next >= self.file_size {
+            // Every part is handed over: the closed channel ends the assembly.
+            self.feeder = None;
+        }
+    }
+
     fn view(&self) -> SessionView {
         SessionView {
             id: self.id.clone(),
@@ -448,6 +498,7 @@ impl Store {
             expires_at: Utc::now() + self.ttl,
             commit_polls_answered: 0,
             assembly: None,
+            feeder: None,
             dir,
         };
         let view = session.view();
@@ -618,6 +669,7 @@ impl Store {
                 sha1,
             };
             session.parts.insert(offset, part.clone());
+            session.feed_assembly();
             Ok((part, true))
         })
     }
@@ -709,6 +761,7 @@ impl Store {
         self.locked(|state| {
             if let Some(session) = state.sessions.get_mut(id) {
                 session.assembly = None;
+                session.feeder = None;
             }
         });
     }
@@ -1065,4 +1118,31 @@ pub(crate) fn remove_path(path: &Path) {
     {
         tracing::warn!(path = %path.display(), error = %e, "could not delete");
     }
+}
+
+/// Concatenates the part files into `dest` in the order given, hashing on the way
+/// (blocking I/O); returns the whole file's SHA-1.
+pub(crate) fn assemble(
+    parts: impl IntoIterator<Item = PathBuf>,
+    dest: &Path,
+) -> std::io::Result<[u8; 20]> {
+    use sha1::{Digest, Sha1};
+    use std::io::{Read, Write};
+
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(dest)?);
+    let mut hasher = Sha1::new();
+    let mut buffer = vec![0u8; 1 << 20];
+    for part in parts {
+        let mut input = std::fs::File::open(part)?;
+        loop {
+            let n = input.read(&mut buffer)?;
+            if n == 0 {
+                break;
+            }
+            hasher.update(&buffer[..n]);
+            out.write_all(&buffer[..n])?;
+        }
+    }
+    out.flush()?;
+    Ok(hasher.finalize().into())
 }

@@ -103,7 +103,8 @@ pub fn run(args: &Args) -> Result<(), Failure> {
     }
 }
 
-fn io_error(path: &Path, e: std::io::Error) -> Failure {
+/// An I/O error on `path`, as a failure that names it.
+pub(crate) fn io_error(path: &Path, e: std::io::Error) -> Failure {
     Failure::Error(format!("{}: {e}", path.display()))
 }
 

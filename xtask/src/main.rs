@@ -3,8 +3,10 @@
 //! ```text
 //! cargo xtask codegen [--spec PATH] [--config PATH] [--out DIR] [--check]
 //! cargo xtask test
+//! cargo xtask bench [--smoke] [--out PATH]
 //! ```
 
+mod bench;
 mod codegen;
 mod test;
 
@@ -22,6 +24,11 @@ commands:
              --check         write nothing; exit 1 and print a diff if DIR is stale
   test       install what the tests need (Node.js, npm, Prism, PyYAML) and run
              every test, including the full Box spec compile and the facts check
+  bench      measure codegen, the generated crate and uploads; print one table and
+             write it to BENCHMARKS.md (slow: minutes; builds in release)
+             --smoke         tiny sizes in the dev profile, to check that it works
+                             (writes no file unless --out is given)
+             --out PATH      where to write the table (default: BENCHMARKS.md)
 ";
 
 fn main() -> ExitCode {
@@ -33,6 +40,7 @@ fn main() -> ExitCode {
     let result = match command.as_str() {
         "codegen" => codegen::Args::parse(rest).and_then(|args| codegen::run(&args)),
         "test" => test::run(rest),
+        "bench" => bench::run(rest),
         "help" | "--help" | "-h" => {
             print!("{USAGE}");
             return ExitCode::SUCCESS;

@@ -58,7 +58,8 @@ pub fn run(args: &[String]) -> Result<(), Failure> {
     Ok(())
 }
 
-fn step(name: &str, command: &mut Command) -> Result<(), Failure> {
+/// Runs a command to completion, its output passing through; fails unless it succeeds.
+pub(crate) fn step(name: &str, command: &mut Command) -> Result<(), Failure> {
     eprintln!("==> {name}");
     let status = command.status().map_err(|e| {
         Failure::Error(format!(
