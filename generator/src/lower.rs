@@ -496,6 +496,21 @@ impl<'a> Lowerer<'a> {
                         }
                     }
                     (None, false) => {
+                        if a.typ.as_deref() == Some("string") {
+                            // A value a string cannot hold would be dropped from the
+                            // enum; `null` is the nullable's (it becomes `Option`).
+                            let wrong = a
+                                .enumeration
+                                .iter()
+                                .enumerate()
+                                .find(|(_, v)| !(v.is_string() || v.is_null()));
+                            if let Some((i, value)) = wrong {
+                                return Err(self.invalid(
+                                    &format!("{pointer}/enum/{i}"),
+                                    format!("enum value {value} is not a string, but the schema's type is string"),
+                                ));
+                            }
+                        }
                         let values: Vec<String> = a
                             .enumeration
                             .iter()
@@ -558,6 +573,14 @@ impl<'a> Lowerer<'a> {
             }
             Shape::Struct | Shape::Enum(_) | Shape::Union(_) => {
                 let name = self.names.claim(ctx);
+                // Known by its name before it is defined: an inline object that inherits
+                // (by allOf) the component holding it meets itself again while being
+                // defined, and must refer to itself rather than recurse forever.
+                let named = Lowered {
+                    ty: TypeRef::Named(name.clone()),
+                    nullable,
+                };
+                self.memo.insert(pointer.to_owned(), named);
                 self.define(name.clone(), schema, pointer, false)?;
                 TypeRef::Named(name)
             }
