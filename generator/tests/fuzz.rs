@@ -845,3 +845,51 @@ fn regressions_stay_fixed() {
     );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// Mutants that generate must also compile: a sample of them (from a fixed seed) and
+/// every regression input that generates, in one crate, under `clippy -D warnings`.
+#[test]
+#[ignore = "compiles generated code for ~20 specs; run with --ignored"]
+fn a_sample_of_generated_mutants_compiles_without_warnings() {
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::{RngAlgorithm, TestRng, TestRunner};
+
+    let wanted: usize = std::env::var("FUZZ_COMPILE_CASES")
+        .ok()
+        .map(|n| n.parse().expect("FUZZ_COMPILE_CASES must be a number"))
+        .unwrap_or(12);
+    let dir = case_dir("compile");
+    let mut runner = TestRunner::new_with_rng(
+        ProptestConfig::default(),
+        TestRng::deterministic_rng(RngAlgorithm::ChaCha),
+    );
+    let mut modules = Vec::new();
+    let mut tried = 0;
+    while modules.len() < wanted {
+        tried += 1;
+        assert!(tried < wanted * 50, "too few mutants generate");
+        let recipe = recipe().new_tree(&mut runner).unwrap().current();
+        let (seed, case) = recipe.case();
+        match judge(&case, &dir) {
+            Ok(Ended::Generated(output)) => modules.push((format!("mutant{tried}"), output)),
+            Ok(Ended::Refused(_)) => {}
+            Err(problem) => panic!("{}", failure(&seed, &case, &dir, problem)),
+        }
+    }
+    let regressions = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/regressions");
+    for entry in std::fs::read_dir(regressions).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+        let mut config = Config::select_all();
+        config.dir = path.parent().unwrap().to_owned();
+        let input = Input {
+            spec: path,
+            config,
+            spec_label: name.clone(),
+        };
+        if let Ok(output) = generate(&input) {
+            modules.push((name, output));
+        }
+    }
+    common::clippy_crate("fuzz_mutants", &modules);
+}
