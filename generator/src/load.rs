@@ -334,8 +334,10 @@ fn locate(part: Part, value: &Value, pointer: &str) -> Option<(String, String)> 
     if failure.0 != pointer {
         return Some(failure);
     }
-    // Narrow down, one level at a time, to the member whose removal (or replacement
-    // by a value of another type, for a required one) makes it fit.
+    // Narrow down, one level at a time, to the member the message is about: first one
+    // of the type serde complains about ("invalid type: boolean") whose removal makes
+    // it fit or changes the complaint, else one whose removal (or replacement by a
+    // value of another type, for a required one) makes it fit.
     let fits_without = |member: &str| {
         let mut changed = value.clone();
         if remove_at(&mut changed, member).is_ok() && part.check(&changed, pointer).is_none() {
@@ -350,30 +352,44 @@ fn locate(part: Part, value: &Value, pointer: &str) -> Option<(String, String)> 
             part.check(&changed, pointer).is_none()
         })
     };
+    let complaint_changes_without = |member: &str| {
+        let mut changed = value.clone();
+        remove_at(&mut changed, member).is_ok()
+            && part
+                .check(&changed, pointer)
+                .is_none_or(|(_, message)| message != failure.1)
+    };
+    let complained_kind = failure.1.strip_prefix("invalid type: ");
+    let is_complained_kind = |member: &Value| {
+        complained_kind.is_some_and(|rest| match member {
+            // serde names numbers by what they hold.
+            Value::Number(_) => rest.starts_with("integer") || rest.starts_with("floating"),
+            _ => rest.starts_with(kind_of(member)),
+        })
+    };
     let mut path = String::new();
     while let Some(node) = value.pointer(&path) {
-        let tokens: Vec<String> = match node {
-            Value::Object(map) => map.keys().map(|k| escape_pointer(k)).collect(),
-            Value::Array(items) => (0..items.len()).map(|i| i.to_string()).collect(),
+        let members: Vec<(String, &Value)> = match node {
+            Value::Object(map) => map.iter().map(|(k, v)| (escape_pointer(k), v)).collect(),
+            Value::Array(items) => items
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (i.to_string(), v))
+                .collect(),
             _ => Vec::new(),
         };
-        if let Some(token) = tokens.iter().find(|t| fits_without(&format!("{path}/{t}"))) {
-            path = format!("{path}/{token}");
+        let at = |token: &str| format!("{path}/{token}");
+        let of_kind = || members.iter().filter(|(_, m)| is_complained_kind(m));
+        let found = of_kind()
+            .find(|(t, _)| complaint_changes_without(&at(t)))
+            .or_else(|| members.iter().find(|(t, _)| fits_without(&at(t))));
+        if let Some((token, _)) = found {
+            path = at(token);
             continue;
         }
         // Several members are wrong: name the first of the type serde complains about.
-        let complained = failure.1.strip_prefix("invalid type: ").and_then(|rest| {
-            tokens.iter().find(|token| {
-                let member = value.pointer(&format!("{path}/{token}"));
-                member.is_some_and(|m| match m {
-                    // serde names numbers by what they hold.
-                    Value::Number(_) => rest.starts_with("integer") || rest.starts_with("floating"),
-                    _ => rest.starts_with(kind_of(m)),
-                })
-            })
-        });
-        if let Some(token) = complained {
-            path = format!("{path}/{token}");
+        if let Some((token, _)) = of_kind().next() {
+            path = at(token);
         }
         break;
     }

@@ -347,6 +347,14 @@ fn a_wrong_value_deep_in_a_schema_or_parameter_is_named_exactly() {
             "at /paths/~1x/get/responses/200/content/application~1json/schema/properties/b/nullable: \
              invalid type: string \"maybe\", expected a boolean",
         ),
+        (
+            MINIMAL.replace(
+                "schema: {$ref: \"#/components/schemas/X\"}",
+                "schema: {$ref: [], required: true}",
+            ),
+            "at /paths/~1x/get/responses/200/content/application~1json/schema/required: \
+             invalid type: boolean `true`, expected a sequence",
+        ),
     ];
     for (spec, expected) in cases {
         let msg = match generate_text("spec.yaml", &spec) {

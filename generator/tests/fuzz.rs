@@ -7,7 +7,9 @@
 //! keys, `$ref`s to anywhere, dangling or cyclic, changed schema keywords, odd names)
 //! and sometimes the text it is written as (truncation, flipped bytes).
 //!
-//! `FUZZ_CASES=100000 cargo test -p oas-codegen --test fuzz` runs the long form.
+//! `FUZZ_CASES=100000 cargo test -p oas-codegen --test fuzz` runs the long form;
+//! `FUZZ_SHOW_ERRORS=1` prints each refusal (to see what the mutations reach). The
+//! `#[ignore]`d test compiles a sample of mutants (`FUZZ_COMPILE_CASES`, default 12).
 //! Every input that ever failed is kept, minimized, in `tests/fixtures/regressions/`
 //! and checked by `regressions_stay_fixed`.
 
@@ -25,7 +27,7 @@ use serde_json::{Map, Value, json};
 
 /// Cases of the default run: enough to cover every mutation on every seed a few times
 /// while the whole test stays well under a minute in a debug build.
-const DEFAULT_CASES: u32 = 384;
+const DEFAULT_CASES: u32 = 1000;
 
 /// A generation that takes longer than this is a hang (a normal one takes well
 /// under a second, even for the largest seed in a debug build).
@@ -776,6 +778,10 @@ fn mutated_specs_give_rust_or_a_clear_error() {
     let mut runner = proptest::test_runner::TestRunner::new(config.clone());
     let result = runner.run(&recipe(), |recipe| {
         let (seed, case) = recipe.case();
+        let done = generated.get() + refused.get();
+        if done > 0 && done.is_multiple_of(10_000) {
+            eprintln!("{done} cases in {:.0?}", started.elapsed());
+        }
         match judge(&case, &dir) {
             Ok(Ended::Generated(output)) => {
                 generated.set(generated.get() + 1);
@@ -787,7 +793,7 @@ fn mutated_specs_give_rust_or_a_clear_error() {
             Ok(Ended::Refused(e)) => {
                 refused.set(refused.get() + 1);
                 if std::env::var_os("FUZZ_SHOW_ERRORS").is_some() {
-                    eprintln!("ERR {e}");
+                    eprintln!("refused: {e}");
                 }
             }
             Err(problem) => return Err(failure(&seed, &case, &dir, problem)),
