@@ -19,5 +19,11 @@ pub fn format_file(file: &str, tokens: TokenStream, header: &[String]) -> Result
     }
     out.push('\n');
     out.push_str(&prettyplease::unparse(&syntax));
+    // The printer can write what does not lex (a doc string with a bare CR becomes a
+    // `///` comment holding it): check, so such a bug is an error, not broken output.
+    syn::parse_file(&out).map_err(|e| Error::Emit {
+        file: file.to_owned(),
+        message: format!("the formatted text does not parse: {e}"),
+    })?;
     Ok(out)
 }
