@@ -410,18 +410,37 @@ impl<'a> Lowerer<'a> {
         component: bool,
     ) -> Result<(), Error> {
         let docs = schema.schema_data.description.clone();
-        let kind = match self.shape(schema, pointer, component)? {
-            Shape::Struct => self.struct_kind(&name, schema, pointer)?,
-            Shape::Enum(values) => enum_kind(&values),
-            Shape::Union(members) => self.union_kind(&name, schema, members, pointer)?,
-            Shape::Direct | Shape::Single(_) => {
-                let lowered = self.direct_type(schema, &name, pointer)?;
-                TypeKind::Alias(lowered.ty)
-            }
-        };
+        let kind = self.kind(&name, schema, pointer, component)?;
         self.types
             .insert(name.clone(), TypeDef { name, docs, kind });
         Ok(())
+    }
+
+    /// What the named type `name` is. A component that is an `allOf` of one structural
+    /// member (and annotations) is that member: defined in its place when inline, an
+    /// alias of it when a `$ref`.
+    fn kind(
+        &mut self,
+        name: &str,
+        schema: &'a Schema,
+        pointer: &str,
+        component: bool,
+    ) -> Result<TypeKind, Error> {
+        Ok(match self.shape(schema, pointer, component)? {
+            Shape::Struct => self.struct_kind(name, schema, pointer)?,
+            Shape::Enum(values) => enum_kind(&values),
+            Shape::Union(members) => self.union_kind(name, schema, members, pointer)?,
+            Shape::Direct => TypeKind::Alias(self.direct_type(schema, name, pointer)?.ty),
+            Shape::Single(member) => {
+                let member_pointer = format!("{pointer}/{}", single_member_key(schema, member));
+                match member {
+                    SchemaRef::Item(inner) => self.kind(name, inner, &member_pointer, component)?,
+                    SchemaRef::Ref(_) => {
+                        TypeKind::Alias(self.type_of(member, name, &member_pointer)?.ty)
+                    }
+                }
+            }
+        })
     }
 
     /// Decides what a schema becomes.
