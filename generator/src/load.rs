@@ -387,13 +387,43 @@ fn locate(part: Part, value: &Value, pointer: &str) -> Option<(String, String)> 
             path = at(token);
             continue;
         }
-        // Several members are wrong: name the first of the type serde complains about.
-        if let Some((token, _)) = of_kind().next() {
+        // Several members are wrong: name the first value below of the type serde
+        // complains about whose removal changes the complaint, else the first member
+        // of that type.
+        let below = descendants(node, &path)
+            .into_iter()
+            .find(|(p, v)| is_complained_kind(v) && complaint_changes_without(p));
+        if let Some((pointer, _)) = below {
+            path = pointer;
+        } else if let Some((token, _)) = of_kind().next() {
             path = at(token);
         }
         break;
     }
     Some((format!("{pointer}{path}"), failure.1))
+}
+
+/// Every value below `node` (found at `pointer`), in document order, with its pointer.
+fn descendants<'v>(node: &'v Value, pointer: &str) -> Vec<(String, &'v Value)> {
+    let children: Vec<(String, &Value)> = match node {
+        Value::Object(map) => map
+            .iter()
+            .map(|(k, v)| (format!("{pointer}/{}", escape_pointer(k)), v))
+            .collect(),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (format!("{pointer}/{i}"), v))
+            .collect(),
+        _ => Vec::new(),
+    };
+    let mut out = Vec::new();
+    for (child_pointer, child) in children {
+        let below = descendants(child, &child_pointer);
+        out.push((child_pointer, child));
+        out.extend(below);
+    }
+    out
 }
 
 /// The first part of the document (deepest first) that does not deserialize.
