@@ -96,6 +96,26 @@ fn ident(name: &str) -> Ident {
     Ident::new(name, Span::call_site())
 }
 
+/// A spec string (a wire value, a path, an id) shown in a doc line: control characters
+/// are escaped, as a line break or a bare CR would end or break the comment.
+fn shown(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_debug().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+/// Spec prose split into doc lines at any line break: `\r\n`, `\n` or a lone `\r`
+/// (which a doc comment may not hold).
+fn prose_lines(text: &str) -> impl Iterator<Item = &str> {
+    text.split("\r\n").flat_map(|part| part.split(['\n', '\r']))
+}
+
 /// Doc attributes from spec prose. Code fences become `text` (a description is not
 /// Rust and must not run as a doctest), and deep indentation, which markdown would
 /// read as an indented code block, is reduced.
@@ -104,7 +124,7 @@ fn docs(text: Option<&str>) -> TokenStream {
         return TokenStream::new();
     };
     let mut in_fence = false;
-    let lines = text.lines().map(|line| {
+    let lines = prose_lines(text).map(|line| {
         let trimmed = line.trim_start();
         let line = if trimmed.starts_with("```") {
             in_fence = !in_fence;
@@ -130,7 +150,7 @@ fn docs(text: Option<&str>) -> TokenStream {
 }
 
 fn module_docs(text: &str) -> TokenStream {
-    let lines = text.lines().map(|l| {
+    let lines = prose_lines(text).map(|l| {
         if l.is_empty() {
             String::new()
         } else {
@@ -279,7 +299,7 @@ fn emit_field(field: &Field) -> TokenStream {
 fn emit_enum(name: &Ident, doc: TokenStream, variants: &[EnumVariant]) -> TokenStream {
     let names: Vec<Ident> = variants.iter().map(|v| ident(&v.rust_name)).collect();
     let values: Vec<&str> = variants.iter().map(|v| v.wire_value.as_str()).collect();
-    let variant_docs = values.iter().map(|v| format!(" `{v}`"));
+    let variant_docs = values.iter().map(|v| format!(" `{}`", shown(v)));
     quote! {
         #doc
         ///
@@ -322,7 +342,9 @@ fn emit_union(
     let names: Vec<Ident> = variants.iter().map(|v| ident(&v.rust_name)).collect();
     let types: Vec<TokenStream> = variants.iter().map(|v| type_tokens(&v.ty)).collect();
     let variant_docs = variants.iter().map(|v| match (&v.tag, discriminator) {
-        (Some(tag), Some(property)) => format!(" When `{property}` is `{tag}`."),
+        (Some(tag), Some(property)) => {
+            format!(" When `{}` is `{}`.", shown(property), shown(tag))
+        }
         _ => format!(" A `{}`.", v.rust_name),
     });
     let decode = match discriminator {
@@ -349,6 +371,7 @@ fn emit_union(
     };
     let how = match discriminator {
         Some(property) => {
+            let property = shown(property);
             format!(" Told apart by `{property}`; an unknown `{property}` is kept as `Other`.")
         }
         None => {
@@ -396,11 +419,12 @@ fn emit_client(api: &Api) -> TokenStream {
         let url = &server.url_template;
         let var_names = server.variables.keys();
         let var_defaults = server.variables.values();
-        let mut text = format!("`{url}`");
+        let mut text = format!("`{}`", shown(url));
         if let Some(d) = &server.docs {
             text = format!("{}\n\n{text}", d.trim());
         }
         for (var, default) in &server.variables {
+            let (var, default) = (shown(var), shown(default));
             text.push_str(&format!("\n\nVariable `{var}`, by default `{default}`."));
         }
         let doc = docs(Some(&text));
@@ -421,7 +445,12 @@ fn emit_client(api: &Api) -> TokenStream {
         let path = &op.path;
         let server = ident(&op.server);
         let idempotent = op.idempotent;
-        let doc = format!(" `{} {}` (`{}`).", op.http_method, op.path, op.id);
+        let doc = format!(
+            " `{} {}` (`{}`).",
+            op.http_method,
+            shown(&op.path),
+            shown(&op.id)
+        );
         quote! {
             #[doc = #doc]
             pub static #name: ::oas_runtime::Operation = ::oas_runtime::Operation {

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::error::Error;
 
@@ -233,17 +233,202 @@ fn typed<T: serde::de::DeserializeOwned>(value: &Value, base: &str) -> Result<T,
     })
 }
 
+/// A kind of node that openapiv3 deserializes through an untagged or internally
+/// tagged enum, which hides the path of a failure below it.
+#[derive(Clone, Copy)]
+enum Part {
+    Schema,
+    Parameter,
+    RequestBody,
+    Response,
+    Header,
+    MediaType,
+    SecurityScheme,
+}
+
+impl Part {
+    /// The failure (pointer, message) of deserializing `value` as this part, if any.
+    fn check(self, value: &Value, pointer: &str) -> Option<(String, String)> {
+        use openapiv3::{
+            Header, MediaType, Parameter, ReferenceOr, RequestBody, Response, Schema,
+            SecurityScheme,
+        };
+        match self {
+            Part::Schema => typed::<ReferenceOr<Schema>>(value, pointer).err(),
+            Part::Parameter => typed::<ReferenceOr<Parameter>>(value, pointer).err(),
+            Part::RequestBody => typed::<ReferenceOr<RequestBody>>(value, pointer).err(),
+            Part::Response => typed::<ReferenceOr<Response>>(value, pointer).err(),
+            Part::Header => typed::<ReferenceOr<Header>>(value, pointer).err(),
+            Part::MediaType => typed::<MediaType>(value, pointer).err(),
+            Part::SecurityScheme => typed::<ReferenceOr<SecurityScheme>>(value, pointer).err(),
+        }
+    }
+
+    /// The parts directly inside a value of this kind.
+    fn children<'v>(self, value: &'v Value, pointer: &str) -> Vec<(Part, &'v Value, String)> {
+        let member = |key: &str| value.get(key).map(|v| (v, format!("{pointer}/{key}")));
+        let each = |key: &str| -> Vec<(&'v Value, String)> {
+            match value.get(key) {
+                Some(Value::Object(map)) => map
+                    .iter()
+                    .map(|(k, v)| (v, format!("{pointer}/{key}/{}", escape_pointer(k))))
+                    .collect(),
+                Some(Value::Array(items)) => items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, v)| (v, format!("{pointer}/{key}/{i}")))
+                    .collect(),
+                _ => Vec::new(),
+            }
+        };
+        let mut out = Vec::new();
+        let mut add = |part: Part, found: Vec<(&'v Value, String)>| {
+            out.extend(found.into_iter().map(|(v, p)| (part, v, p)));
+        };
+        match self {
+            Part::Schema => {
+                add(Part::Schema, each("properties"));
+                add(Part::Schema, member("items").into_iter().collect());
+                let additional = member("additionalProperties").filter(|(v, _)| v.is_object());
+                add(Part::Schema, additional.into_iter().collect());
+                add(Part::Schema, member("not").into_iter().collect());
+                for key in ["allOf", "oneOf", "anyOf"] {
+                    add(Part::Schema, each(key));
+                }
+            }
+            Part::Parameter | Part::Header => {
+                add(Part::Schema, member("schema").into_iter().collect());
+                add(Part::MediaType, each("content"));
+            }
+            Part::RequestBody => add(Part::MediaType, each("content")),
+            Part::Response => {
+                add(Part::Header, each("headers"));
+                add(Part::MediaType, each("content"));
+            }
+            Part::MediaType => add(Part::Schema, member("schema").into_iter().collect()),
+            Part::SecurityScheme => {}
+        }
+        out
+    }
+}
+
+/// The deepest failure of `value` as `part`: inside the parts it contains first, then
+/// the innermost member without which it would deserialize.
+fn locate(part: Part, value: &Value, pointer: &str) -> Option<(String, String)> {
+    let failure = part.check(value, pointer)?;
+    if !value.is_object() {
+        // Every part is an object; serde would read some (tagged enums) from a list
+        // and complain about its first item.
+        let found = match value {
+            Value::Array(_) | Value::Null => kind_of(value).to_owned(),
+            scalar => format!("{} {scalar}", kind_of(scalar)),
+        };
+        let message = format!("invalid type: {found}, expected an object");
+        return Some((pointer.to_owned(), message));
+    }
+    for (child_part, child, child_pointer) in part.children(value, pointer) {
+        if let found @ Some(_) = locate(child_part, child, &child_pointer) {
+            return found;
+        }
+    }
+    if failure.0 != pointer {
+        return Some(failure);
+    }
+    // Narrow down, one level at a time, to the member the message is about: first one
+    // of the type serde complains about ("invalid type: boolean") whose removal makes
+    // it fit or changes the complaint, else one whose removal (or replacement by a
+    // value of another type, for a required one) makes it fit.
+    let fits_without = |member: &str| {
+        let mut changed = value.clone();
+        if remove_at(&mut changed, member).is_ok() && part.check(&changed, pointer).is_none() {
+            return true;
+        }
+        let others = [json!(""), json!(0), json!(false), json!({}), json!([])];
+        others.into_iter().any(|other| {
+            let mut changed = value.clone();
+            if let Some(slot) = changed.pointer_mut(member) {
+                *slot = other;
+            }
+            part.check(&changed, pointer).is_none()
+        })
+    };
+    let complaint_changes_without = |member: &str| {
+        let mut changed = value.clone();
+        remove_at(&mut changed, member).is_ok()
+            && part
+                .check(&changed, pointer)
+                .is_none_or(|(_, message)| message != failure.1)
+    };
+    let complained_kind = failure.1.strip_prefix("invalid type: ");
+    let is_complained_kind = |member: &Value| {
+        complained_kind.is_some_and(|rest| match member {
+            // serde names numbers by what they hold.
+            Value::Number(_) => rest.starts_with("integer") || rest.starts_with("floating"),
+            _ => rest.starts_with(kind_of(member)),
+        })
+    };
+    let mut path = String::new();
+    while let Some(node) = value.pointer(&path) {
+        let members: Vec<(String, &Value)> = match node {
+            Value::Object(map) => map.iter().map(|(k, v)| (escape_pointer(k), v)).collect(),
+            Value::Array(items) => items
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (i.to_string(), v))
+                .collect(),
+            _ => Vec::new(),
+        };
+        let at = |token: &str| format!("{path}/{token}");
+        let of_kind = || members.iter().filter(|(_, m)| is_complained_kind(m));
+        let found = of_kind()
+            .find(|(t, _)| complaint_changes_without(&at(t)))
+            .or_else(|| members.iter().find(|(t, _)| fits_without(&at(t))));
+        if let Some((token, _)) = found {
+            path = at(token);
+            continue;
+        }
+        // Several members are wrong: name the first value below of the type serde
+        // complains about whose removal changes the complaint, else the first member
+        // of that type.
+        let below = descendants(node, &path)
+            .into_iter()
+            .find(|(p, v)| is_complained_kind(v) && complaint_changes_without(p));
+        if let Some((pointer, _)) = below {
+            path = pointer;
+        } else if let Some((token, _)) = of_kind().next() {
+            path = at(token);
+        }
+        break;
+    }
+    Some((format!("{pointer}{path}"), failure.1))
+}
+
+/// Every value below `node` (found at `pointer`), in document order, with its pointer.
+fn descendants<'v>(node: &'v Value, pointer: &str) -> Vec<(String, &'v Value)> {
+    let children: Vec<(String, &Value)> = match node {
+        Value::Object(map) => map
+            .iter()
+            .map(|(k, v)| (format!("{pointer}/{}", escape_pointer(k)), v))
+            .collect(),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (format!("{pointer}/{i}"), v))
+            .collect(),
+        _ => Vec::new(),
+    };
+    let mut out = Vec::new();
+    for (child_pointer, child) in children {
+        let below = descendants(child, &child_pointer);
+        out.push((child_pointer, child));
+        out.extend(below);
+    }
+    out
+}
+
 /// The first part of the document (deepest first) that does not deserialize.
 fn locate_invalid(json: &Value) -> Option<(String, String)> {
-    use openapiv3::{
-        Header, Operation, Parameter, PathItem, ReferenceOr, RequestBody, Response, Schema,
-    };
-    fn check<T: serde::de::DeserializeOwned>(
-        value: &Value,
-        pointer: &str,
-    ) -> Option<(String, String)> {
-        typed::<T>(value, pointer).err()
-    }
+    use openapiv3::{Operation, PathItem, ReferenceOr};
     fn entries<'v>(value: &'v Value, base: &str) -> Vec<(String, &'v Value)> {
         value
             .as_object()
@@ -252,60 +437,69 @@ fn locate_invalid(json: &Value) -> Option<(String, String)> {
             .map(|(k, v)| (format!("{base}/{}", escape_pointer(k)), v))
             .collect()
     }
+    fn parameters(owner: &Value, owner_pointer: &str) -> Option<(String, String)> {
+        let list = owner["parameters"].as_array().into_iter().flatten();
+        list.enumerate().find_map(|(i, param)| {
+            locate(
+                Part::Parameter,
+                param,
+                &format!("{owner_pointer}/parameters/{i}"),
+            )
+        })
+    }
     for (item_pointer, item) in entries(&json["paths"], "/paths") {
         for method in [
             "get", "put", "post", "delete", "options", "head", "patch", "trace",
         ] {
             let Some(op) = item.get(method) else { continue };
             let op_pointer = format!("{item_pointer}/{method}");
-            for (i, param) in op["parameters"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .enumerate()
-            {
-                let found =
-                    check::<ReferenceOr<Parameter>>(param, &format!("{op_pointer}/parameters/{i}"));
-                if found.is_some() {
-                    return found;
-                }
+            let found = parameters(op, &op_pointer);
+            if found.is_some() {
+                return found;
             }
             if let Some(body) = op.get("requestBody") {
-                let found =
-                    check::<ReferenceOr<RequestBody>>(body, &format!("{op_pointer}/requestBody"));
+                let found = locate(
+                    Part::RequestBody,
+                    body,
+                    &format!("{op_pointer}/requestBody"),
+                );
                 if found.is_some() {
                     return found;
                 }
             }
             for (pointer, response) in entries(&op["responses"], &format!("{op_pointer}/responses"))
             {
-                let found = check::<ReferenceOr<Response>>(response, &pointer);
+                let found = locate(Part::Response, response, &pointer);
                 if found.is_some() {
                     return found;
                 }
             }
-            let found = check::<Operation>(op, &op_pointer);
+            let found = typed::<Operation>(op, &op_pointer).err();
             if found.is_some() {
                 return found;
             }
         }
-        let found = check::<ReferenceOr<PathItem>>(item, &item_pointer);
+        let found = parameters(item, &item_pointer);
+        if found.is_some() {
+            return found;
+        }
+        let found = typed::<ReferenceOr<PathItem>>(item, &item_pointer).err();
         if found.is_some() {
             return found;
         }
     }
     let components = &json["components"];
-    type Check = fn(&Value, &str) -> Option<(String, String)>;
-    let sections: [(&str, Check); 5] = [
-        ("schemas", check::<ReferenceOr<Schema>>),
-        ("parameters", check::<ReferenceOr<Parameter>>),
-        ("responses", check::<ReferenceOr<Response>>),
-        ("requestBodies", check::<ReferenceOr<RequestBody>>),
-        ("headers", check::<ReferenceOr<Header>>),
+    let sections = [
+        ("schemas", Part::Schema),
+        ("parameters", Part::Parameter),
+        ("responses", Part::Response),
+        ("requestBodies", Part::RequestBody),
+        ("headers", Part::Header),
+        ("securitySchemes", Part::SecurityScheme),
     ];
-    for (section, check) in sections {
+    for (section, part) in sections {
         for (pointer, value) in entries(&components[section], &format!("/components/{section}")) {
-            let found = check(value, &pointer);
+            let found = locate(part, value, &pointer);
             if found.is_some() {
                 return found;
             }
@@ -442,7 +636,7 @@ fn kind_of(value: &Value) -> &'static str {
         Value::Bool(_) => "boolean",
         Value::Number(_) => "number",
         Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
+        Value::Array(_) => "sequence",
+        Value::Object(_) => "map",
     }
 }

@@ -416,18 +416,37 @@ impl<'a> Lowerer<'a> {
         component: bool,
     ) -> Result<(), Error> {
         let docs = schema.schema_data.description.clone();
-        let kind = match self.shape(schema, pointer, component)? {
-            Shape::Struct => self.struct_kind(&name, schema, pointer)?,
-            Shape::Enum(values) => enum_kind(&values),
-            Shape::Union(members) => self.union_kind(&name, schema, members, pointer)?,
-            Shape::Direct | Shape::Single(_) => {
-                let lowered = self.direct_type(schema, &name, pointer)?;
-                TypeKind::Alias(lowered.ty)
-            }
-        };
+        let kind = self.kind(&name, schema, pointer, component)?;
         self.types
             .insert(name.clone(), TypeDef { name, docs, kind });
         Ok(())
+    }
+
+    /// What the named type `name` is. A component that is an `allOf` of one structural
+    /// member (and annotations) is that member: defined in its place when inline, an
+    /// alias of it when a `$ref`.
+    fn kind(
+        &mut self,
+        name: &str,
+        schema: &'a Schema,
+        pointer: &str,
+        component: bool,
+    ) -> Result<TypeKind, Error> {
+        Ok(match self.shape(schema, pointer, component)? {
+            Shape::Struct => self.struct_kind(name, schema, pointer)?,
+            Shape::Enum(values) => enum_kind(&values),
+            Shape::Union(members) => self.union_kind(name, schema, members, pointer)?,
+            Shape::Direct => TypeKind::Alias(self.direct_type(schema, name, pointer)?.ty),
+            Shape::Single(member) => {
+                let member_pointer = format!("{pointer}/{}", single_member_key(schema, member));
+                match member {
+                    SchemaRef::Item(inner) => self.kind(name, inner, &member_pointer, component)?,
+                    SchemaRef::Ref(_) => {
+                        TypeKind::Alias(self.type_of(member, name, &member_pointer)?.ty)
+                    }
+                }
+            }
+        })
     }
 
     /// Decides what a schema becomes.
@@ -502,6 +521,21 @@ impl<'a> Lowerer<'a> {
                         }
                     }
                     (None, false) => {
+                        if a.typ.as_deref() == Some("string") {
+                            // A value a string cannot hold would be dropped from the
+                            // enum; `null` is the nullable's (it becomes `Option`).
+                            let wrong = a
+                                .enumeration
+                                .iter()
+                                .enumerate()
+                                .find(|(_, v)| !(v.is_string() || v.is_null()));
+                            if let Some((i, value)) = wrong {
+                                return Err(self.invalid(
+                                    &format!("{pointer}/enum/{i}"),
+                                    format!("enum value {value} is not a string, but the schema's type is string"),
+                                ));
+                            }
+                        }
                         let values: Vec<String> = a
                             .enumeration
                             .iter()
@@ -564,6 +598,14 @@ impl<'a> Lowerer<'a> {
             }
             Shape::Struct | Shape::Enum(_) | Shape::Union(_) => {
                 let name = self.names.claim(ctx);
+                // Known by its name before it is defined: an inline object that inherits
+                // (by allOf) the component holding it meets itself again while being
+                // defined, and must refer to itself rather than recurse forever.
+                let named = Lowered {
+                    ty: TypeRef::Named(name.clone()),
+                    nullable,
+                };
+                self.memo.insert(pointer.to_owned(), named);
                 self.define(name.clone(), schema, pointer, false)?;
                 TypeRef::Named(name)
             }

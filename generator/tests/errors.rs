@@ -296,3 +296,71 @@ fn a_cycle_of_schema_aliases_is_an_error_not_a_crash() {
         "{msg}"
     );
 }
+
+/// openapiv3 reads schemas, parameters and responses through untagged enums, which
+/// hide where below them a value is wrong; the error still names the value itself.
+#[test]
+fn a_wrong_value_deep_in_a_schema_or_parameter_is_named_exactly() {
+    let cases = [
+        (
+            MINIMAL.replace("type: object\n", "type: object\n      required: [a, null]\n"),
+            "at /components/schemas/X/required/1: invalid type: null, expected a string",
+        ),
+        (
+            MINIMAL.replace(
+                "type: object\n",
+                "type: object\n      required: [{type: string}, {type: integer}]\n",
+            ),
+            "at /components/schemas/X/required/0: invalid type: map, expected a string",
+        ),
+        (
+            MINIMAL.replace("a: {type: string}", "a: {type: string, enum: [x, {y: 1}]}"),
+            "at /components/schemas/X/properties/a/enum/1: enum value {\"y\":1} is not a string, \
+             but the schema's type is string",
+        ),
+        (
+            MINIMAL.replace(
+                "      operationId: get_x\n",
+                "      operationId: get_x\n      parameters:\n        - {name: q, in: query, schema: text}\n",
+            ),
+            "at /paths/~1x/get/parameters/0/schema: invalid type: string \"text\", expected an object",
+        ),
+        (
+            MINIMAL.replace(
+                "      operationId: get_x\n",
+                "      operationId: get_x\n      parameters:\n        - {name: [], in: header, schema: {type: string}}\n",
+            ),
+            "at /paths/~1x/get/parameters/0/name: invalid type: sequence, expected a string",
+        ),
+        (
+            MINIMAL.replace(
+                "      operationId: get_x\n",
+                "      operationId: get_x\n      parameters:\n        - [null]\n",
+            ),
+            "at /paths/~1x/get/parameters/0: invalid type: sequence, expected an object",
+        ),
+        (
+            MINIMAL.replace(
+                "              schema: {$ref: \"#/components/schemas/X\"}",
+                "              schema: {type: object, properties: {b: {type: string, nullable: maybe}}}",
+            ),
+            "at /paths/~1x/get/responses/200/content/application~1json/schema/properties/b/nullable: \
+             invalid type: string \"maybe\", expected a boolean",
+        ),
+        (
+            MINIMAL.replace(
+                "schema: {$ref: \"#/components/schemas/X\"}",
+                "schema: {$ref: [], required: true}",
+            ),
+            "at /paths/~1x/get/responses/200/content/application~1json/schema/required: \
+             invalid type: boolean `true`, expected a sequence",
+        ),
+    ];
+    for (spec, expected) in cases {
+        let msg = match generate_text("spec.yaml", &spec) {
+            Ok(_) => panic!("expected an error {expected:?} from:\n{spec}"),
+            Err(e) => e.to_string(),
+        };
+        assert!(msg.contains(expected), "expected {expected:?} in:\n{msg}");
+    }
+}
