@@ -1,7 +1,7 @@
 //! Trust: the token is sent only to hosts the client trusts, whatever URLs a server hands
 //! out (the token's absence from logs is `trace_secrets.rs`).
 
-use box_emulator::Op;
+use box_emulator::{FaultAction, FaultRule, Op};
 use box_upload::{Client, Config, UploadError, servers};
 
 mod common;
@@ -48,6 +48,39 @@ async fn session_endpoints_on_an_untrusted_host_are_refused() {
         "aborted at the configured server"
     );
     assert!(fx.emulator.open_sessions().is_empty());
+}
+
+/// When that abort fails, the error says the session was kept, and why.
+#[tokio::test]
+async fn a_failed_abort_of_a_refused_session_is_reported() {
+    let fx = fixture(MIB, |config| {
+        config.session_endpoints_base = Some("https://uploads.evil.example/api/2.0".into());
+    })
+    .await;
+    fx.emulator
+        .faults()
+        .add(FaultRule::new(Op::Abort, FaultAction::status(400)));
+    let source = SourceFile::new(2 * MIB, 44);
+    let error = fx
+        .uploader()
+        .upload_path(source.path(), "0", "x.bin")
+        .await
+        .expect_err("untrusted endpoints");
+    let UploadError::SessionKept {
+        session_id,
+        abort_error: Some(abort_error),
+        ..
+    } = &error
+    else {
+        panic!("expected SessionKept with an abort error, got {error:?}");
+    };
+    assert!(
+        matches!(error.cause(), UploadError::UntrustedEndpoint { .. }),
+        "{error:?}"
+    );
+    assert!(abort_error.to_string().contains("400"), "{abort_error}");
+    assert_eq!(fx.emulator.open_sessions(), vec![session_id.clone()]);
+    assert_eq!(fx.emulator.stats().requests(Op::UploadPart), 0);
 }
 
 /// A trusted host over plain http is refused too, unless the user opts in.

@@ -230,7 +230,7 @@ impl Drop for DropGuard {
             tracing::info!(session_id = %session.id, "upload dropped: aborting its session");
             let limit = self.limit;
             runtime.spawn(async move {
-                if let Err(e) = abort_within(&session, limit).await {
+                if let Err(e) = abort_within(&session.id, limit, session.abort()).await {
                     tracing::warn!(session_id = %session.id, error = %e, "abort failed");
                 }
             });
@@ -378,10 +378,12 @@ impl Uploader {
             let session = match Session::new(&self.client, id.clone(), answer, size, false) {
                 Ok(session) => Arc::new(session),
                 Err(e) => {
-                    // The session exists but cannot be used: abort it.
+                    // The session exists but cannot be used: abort it at the configured
+                    // server (never at its endpoints, which may be what is wrong), and say
+                    // so when that fails.
+                    let limit = self.options.request_timeout;
                     let abort = self.client.abort_upload_session(&id);
-                    let _ = tokio::time::timeout(self.options.request_timeout, abort).await;
-                    return Err(e);
+                    return Err(abort_or_keep(&id, limit, abort, e).await);
                 }
             };
             self.run_guarded(session, &mut input, None).await
@@ -482,21 +484,8 @@ impl Uploader {
                 abort_error: None,
             };
         }
-        match abort_within(session, self.options.request_timeout).await {
-            Ok(()) => {
-                tracing::info!(session_id = %session.id, error = %error, "upload failed; session aborted");
-                error
-            }
-            Err(UploadError::SessionExpired { .. }) => error,
-            Err(e) => {
-                tracing::warn!(session_id = %session.id, error = %e, "aborting the session failed");
-                UploadError::SessionKept {
-                    session_id: session.id.clone(),
-                    source: Box::new(error),
-                    abort_error: Some(Box::new(e)),
-                }
-            }
-        }
+        let limit = self.options.request_timeout;
+        abort_or_keep(&session.id, limit, session.abort(), error).await
     }
 
     async fn create_session(
@@ -1141,12 +1130,42 @@ async fn within<T>(
         })
 }
 
-/// Aborts the session within `limit`. A session already gone is
-/// [`UploadError::SessionExpired`].
-async fn abort_within(session: &Session, limit: Duration) -> Result<(), UploadError> {
-    within(limit, Step::Abort, Some(&session.id), session.abort())
+/// Aborts session `session_id` with `abort` within `limit`, after `error`: returns `error`
+/// when the session is aborted or already gone, else `error` wrapped in
+/// [`UploadError::SessionKept`] with why the abort failed.
+async fn abort_or_keep(
+    session_id: &str,
+    limit: Duration,
+    abort: impl Future<Output = Result<(), Error>>,
+    error: UploadError,
+) -> UploadError {
+    match abort_within(session_id, limit, abort).await {
+        Ok(()) => {
+            tracing::info!(session_id, error = %error, "upload failed; session aborted");
+            error
+        }
+        Err(UploadError::SessionExpired { .. }) => error,
+        Err(abort_error) => {
+            tracing::warn!(session_id, error = %abort_error, "aborting the session failed");
+            UploadError::SessionKept {
+                session_id: session_id.to_string(),
+                source: Box::new(error),
+                abort_error: Some(Box::new(abort_error)),
+            }
+        }
+    }
+}
+
+/// Runs `abort`, the abort of session `session_id`, within `limit`. A session already
+/// gone is [`UploadError::SessionExpired`].
+async fn abort_within(
+    session_id: &str,
+    limit: Duration,
+    abort: impl Future<Output = Result<(), Error>>,
+) -> Result<(), UploadError> {
+    within(limit, Step::Abort, Some(session_id), abort)
         .await?
-        .map_err(|e| gone_or(e, &session.id, Step::Abort))
+        .map_err(|e| gone_or(e, session_id, Step::Abort))
 }
 
 /// The default part timeout for parts of `part_size` bytes.
