@@ -15,7 +15,7 @@ use std::collections::BTreeSet;
 use std::fmt::Debug;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use box_upload::*;
+use box_api::*;
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use serde::Serialize;
 use serde::de::DeserializeOwned;

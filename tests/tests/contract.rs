@@ -10,6 +10,7 @@
 //!   error paths, go through Prism to the emulator; Prism checks every answer against
 //!   the spec and logs each violation, so the emulator cannot drift from Box's contract.
 
+#[path = "../../emulator/tests/common/mod.rs"]
 mod common;
 
 use std::io::{BufRead, BufReader};
@@ -19,13 +20,13 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use box_emulator::{EmulatorConfig, PartSizePolicy};
-use box_upload::{
+use box_api::{
     Body, Client, ClientErrorCode, CommitUploadSessionBody, CommitUploadSessionBodyAttributes,
     CommitUploadSessionRequest, CommitUploadSessionResponse, Config, CreateUploadSessionBody,
     CreateUploadSessionForFileBody, ListUploadSessionPartsRequest, RetryPolicy, UploadPartRequest,
     servers,
 };
+use box_emulator::{EmulatorConfig, PartSizePolicy};
 use common::{TOKEN, digest, sha1_hex};
 
 fn workspace_root() -> PathBuf {

@@ -1,15 +1,15 @@
-//! End to end: every operation of the generated client (`box_upload::Client`) against the
+//! End to end: every operation of the generated client (`box_api::Client`) against the
 //! in-process emulator, through the runtime (`oas-runtime`), on its success and error paths.
 //!
 //! Each test starts its own emulator (small fixed parts, one token) and a client whose
 //! servers all point at it. The raw-HTTP tests of the emulator itself are in `emulator.rs`.
 
+#[path = "../../emulator/tests/common/mod.rs"]
 mod common;
 
 use std::time::Duration;
 
-use box_emulator::{Emulator, EmulatorConfig, FaultAction, FaultRule, Op};
-use box_upload::{
+use box_api::{
     Body, Bytes, Client, ClientError, ClientErrorCode, ClientErrorType, CommitUploadSessionBody,
     CommitUploadSessionBodyAttributes, CommitUploadSessionRequest, CommitUploadSessionResponse,
     Config, CreateUploadSessionBody, CreateUploadSessionForFileBody, Error, FileBaseType, FileFull,
@@ -17,6 +17,7 @@ use box_upload::{
     UploadPartsOrderItemDirection, UploadSession, UploadSessionSessionEndpoints, UploadSessionType,
     UploadedPart, servers,
 };
+use box_emulator::{Emulator, EmulatorConfig, FaultAction, FaultRule, Op};
 use chrono::{DateTime, FixedOffset, Utc};
 use common::{TOKEN, data, digest, sha1_hex, small_config, start};
 

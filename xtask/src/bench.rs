@@ -104,7 +104,7 @@ pub fn run(args: &[String]) -> Result<(), Failure> {
     let full_spec = (!bench.smoke && full_spec.exists()).then_some(full_spec);
 
     let mut rows = codegen(&bench, full_spec.is_some())?;
-    // Uploads before the build times: `cargo clean -p box-upload` there would make a
+    // Uploads before the build times: `cargo clean -p box-api` there would make a
     // smoke run (dev profile) rebuild the upload example.
     let uploads = uploads(&bench)?;
     rows.extend(generated_crates(&bench, full_spec.as_deref())?);
@@ -277,8 +277,8 @@ const LEGEND: &str = "\
   official `openapi.json` with every operation selected.
 - **generated crate**: lines of the generated files, and the wall time of `cargo build
   --lib` of the crate alone in the dev profile after `cargo clean -p` of just that crate
-  (its dependencies are already built). `box-upload` includes the hand-written upload
-  engine; the full-spec crate is the generated module alone.
+  (its dependencies are already built). Both are generated code alone (`box-api`; the
+  upload engine is the separate `box-upload` crate).
 - **SHA-1**: one core, the `sha1` crate the client uses (`examples/sha1_speed.rs`), bytes
   per second of its CPU time (not wall time, which a loaded machine would inflate),
   median of three runs taken in the same run as the uploads.
@@ -408,9 +408,9 @@ fn generated_crates(bench: &Bench, full_spec: Option<&Path>) -> Result<Vec<Row>,
         let text = std::fs::read_to_string(&path).map_err(|e| io_error(&path, e))?;
         lines += text.lines().count();
     }
-    let build = clean_build(bench, &bench.root, "box-upload")?;
+    let build = clean_build(bench, &bench.root, "box-api")?;
     let mut rows = vec![Row::new(
-        "generated crate from spec/ (`box-upload`)",
+        "generated crate from spec/ (`box-api`)",
         format!(
             "{} lines; clean build {:.1} s",
             thousands(lines as u64),

@@ -26,6 +26,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, RngCore, SeedableRng};
 use sha1::{Digest, Sha1};
 
+#[path = "../../upload/tests/common/mod.rs"]
 mod common;
 use common::hex;
 

@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use box_emulator::{FaultAction, FaultRule, Op};
 use box_upload::{Client, Config, servers};
 
+#[path = "../../upload/tests/common/mod.rs"]
 mod common;
 use common::{MIB, SourceFile, fixture};
 

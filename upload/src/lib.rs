@@ -1,0 +1,34 @@
+//! Uploads files of any size to Box.
+//!
+//! The [`Uploader`] (module [`upload`]) runs Box's chunked upload: parallel parts in
+//! bounded memory, digests, commit polling, abort on failure, resume and progress. It is
+//! built on the generated client of the `box-api` crate, which this crate re-exports
+//! whole, so `box_upload::{Client, Config, Uploader}` is all most users import.
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use box_upload::{Client, Config, Uploader};
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let client = Client::new(Config::bearer(std::env::var("BOX_TOKEN")?))?;
+//! let file = Uploader::new(client)
+//!     .concurrency(8)
+//!     .commit_deadline(Duration::from_secs(600))
+//!     .upload_path("video.mov", "0", "video.mov")
+//!     .await?;
+//! println!("file {} with SHA-1 {:?}", file.id, file.sha1);
+//! # Ok(()) }
+//! ```
+
+#![warn(missing_docs)]
+
+/// The generated Box client: [`Client`], one method per operation, and its types.
+pub use box_api::*;
+
+pub mod upload;
+pub use upload::{CancellationToken, Phase, Progress, Source, Step, UploadError, Uploader};
+
+/// The README's examples, compiled as doctests so they cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
