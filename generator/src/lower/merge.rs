@@ -233,3 +233,165 @@ fn description_of(schema: &Schema) -> Option<String> {
         ReferenceOr::Reference { .. } => None,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_support::{config, spec};
+    use super::*;
+
+    /// The types lowering `component` of a spec with these `schemas` defines, or the error.
+    fn define(schemas: &str, component: &str) -> Result<Vec<TypeDef>, String> {
+        let yaml = format!(
+            "openapi: 3.0.3\ninfo: {{title: T, version: '1'}}\npaths: {{}}\ncomponents:\n  schemas:\n{schemas}"
+        );
+        let (spec, config) = (spec(&yaml), config(""));
+        let mut lowerer = Lowerer::new(&spec, &config);
+        match lowerer.ensure_component(component, "") {
+            Ok(_) => Ok(lowerer.types.into_values().collect()),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
+    fn find<'t>(types: &'t [TypeDef], name: &str) -> &'t TypeKind {
+        &types.iter().find(|t| t.name == name).unwrap().kind
+    }
+
+    /// (wire name, type, required, docs) of each field of struct `name`.
+    fn fields(types: &[TypeDef], name: &str) -> Vec<(String, TypeRef, bool, Option<String>)> {
+        let TypeKind::Struct { fields, .. } = find(types, name) else {
+            panic!("{name} is not a struct");
+        };
+        fields
+            .iter()
+            .map(|f| {
+                (
+                    f.wire_name.clone(),
+                    f.ty.clone(),
+                    f.required,
+                    f.docs.clone(),
+                )
+            })
+            .collect()
+    }
+
+    const INHERITANCE: &str = r##"
+    Base:
+      type: object
+      required: [id]
+      properties:
+        id: {type: string}
+        name: {type: string}
+        meta: {type: object, properties: {etag: {type: string}}}
+    Derived:
+      allOf:
+        - $ref: "#/components/schemas/Base"
+        - required: [size]
+          properties:
+            size: {type: integer}
+            name: {type: integer, description: The new name}
+            owner:
+              allOf:
+                - $ref: "#/components/schemas/Base"
+                - description: Who owns it
+"##;
+
+    #[test]
+    fn parts_merge_in_order_and_a_later_part_replaces_a_property_in_place() {
+        let types = define(INHERITANCE, "Derived").unwrap();
+        let named = |n: &str| TypeRef::Named(n.into());
+        assert_eq!(
+            fields(&types, "Derived"),
+            [
+                ("id".into(), TypeRef::String, true, None),
+                (
+                    "name".into(),
+                    TypeRef::I64,
+                    false,
+                    Some("The new name".into())
+                ),
+                ("meta".into(), named("BaseMeta"), false, None),
+                ("size".into(), TypeRef::I64, true, None),
+                (
+                    "owner".into(),
+                    named("Base"),
+                    false,
+                    Some("Who owns it".into())
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn an_inherited_inline_type_is_named_after_its_declarer_and_shared() {
+        let types = define(INHERITANCE, "Derived").unwrap();
+        let names: Vec<&str> = types.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(names, ["Base", "BaseMeta", "Derived"]);
+        assert_eq!(
+            fields(&types, "Base")[2].1,
+            TypeRef::Named("BaseMeta".into())
+        );
+    }
+
+    #[test]
+    fn additional_properties_become_the_structs_map_of_their_own_type() {
+        let schemas = r#"
+    Tags:
+      properties: {name: {type: string}}
+      additionalProperties: {properties: {x: {type: string}}}
+"#;
+        let types = define(schemas, "Tags").unwrap();
+        let TypeKind::Struct { additional, .. } = find(&types, "Tags") else {
+            panic!("not a struct");
+        };
+        assert_eq!(additional, &Some(TypeRef::Named("TagsValue".into())));
+
+        let clash = r#"
+    Tags:
+      properties: {additional_properties: {type: string}}
+      additionalProperties: true
+"#;
+        let error = define(clash, "Tags").unwrap_err();
+        assert!(
+            error.contains("/components/schemas/Tags/additionalProperties"),
+            "{error}"
+        );
+        assert!(error.contains("beside a property named"), "{error}");
+    }
+
+    #[test]
+    fn an_all_of_cycle_is_invalid() {
+        let schemas = r##"
+    A:
+      allOf:
+        - $ref: "#/components/schemas/B"
+        - properties: {a: {type: string}}
+    B:
+      allOf:
+        - $ref: "#/components/schemas/A"
+        - properties: {b: {type: string}}
+"##;
+        let error = define(schemas, "A").unwrap_err();
+        assert!(
+            error.contains("at /components/schemas/A/allOf/0"),
+            "{error}"
+        );
+        assert!(error.contains("allOf cycle through \"B\""), "{error}");
+    }
+
+    #[test]
+    fn a_part_that_is_not_an_object_cannot_be_merged() {
+        let schemas = r##"
+    Id: {type: string}
+    Thing:
+      allOf:
+        - properties: {a: {type: string}}
+        - $ref: "#/components/schemas/Id"
+"##;
+        let error = define(schemas, "Thing").unwrap_err();
+        assert!(error.contains("at /components/schemas/Id"), "{error}");
+        assert!(
+            error.contains("a non-object schema merged into an object"),
+            "{error}"
+        );
+    }
+}

@@ -253,3 +253,29 @@ impl<'a> Lowerer<'a> {
         ))
     }
 }
+
+/// Helpers for the unit tests of lowering: small specs written inline.
+#[cfg(test)]
+mod test_support {
+    use std::path::Path;
+
+    use crate::config::Config;
+    use crate::load::{LoadedSpec, parse_document};
+
+    /// A spec from YAML text (the overlays and version check of `load` left out).
+    pub fn spec(yaml: &str) -> LoadedSpec {
+        let path = Path::new("test.yaml");
+        let json = parse_document(path, yaml).unwrap();
+        let openapi = serde_json::from_value(json.clone()).unwrap();
+        LoadedSpec {
+            path: path.to_owned(),
+            json,
+            openapi,
+        }
+    }
+
+    /// A config from TOML text.
+    pub fn config(toml: &str) -> Config {
+        Config::parse(toml).unwrap()
+    }
+}

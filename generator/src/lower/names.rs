@@ -174,3 +174,92 @@ pub(super) fn primitive_variant_name(ty: &TypeRef) -> &'static str {
         TypeRef::Option(_) => "Nullable",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_support::{config, spec};
+    use super::*;
+
+    const SPEC: &str = r#"
+openapi: 3.0.3
+info: {title: T, version: "1"}
+paths:
+  /b:
+    get: {operationId: GetThing, responses: {"200": {description: ok}}}
+  /a:
+    get: {operationId: get_thing, responses: {"200": {description: ok}}}
+    post: {operationId: createA, responses: {"200": {description: ok}}}
+"#;
+
+    fn method_names(toml: &str) -> Result<Vec<(String, String)>, String> {
+        let (spec, config) = (spec(SPEC), config(toml));
+        let selected = Lowerer::new(&spec, &config).select_operations().unwrap();
+        match name_operations(&config, selected) {
+            Ok(named) => Ok(named.into_iter().map(|(name, op)| (name, op.id)).collect()),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
+    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn method_names_are_sorted_and_a_clash_is_numbered_in_pointer_order() {
+        // Both ids give `get_thing`; `/paths/~1a/get` sorts before `/paths/~1b/get`.
+        assert_eq!(
+            method_names("[select]\nall = true").unwrap(),
+            pairs(&[
+                ("create_a", "createA"),
+                ("get_thing", "get_thing"),
+                ("get_thing2", "GetThing"),
+            ])
+        );
+    }
+
+    #[test]
+    fn the_config_renames_methods_but_only_to_snake_case() {
+        let renamed = "[select]\nall = true\n[operations]\nGetThing = \"fetch_b\"";
+        assert_eq!(
+            method_names(renamed).unwrap(),
+            pairs(&[
+                ("create_a", "createA"),
+                ("fetch_b", "GetThing"),
+                ("get_thing", "get_thing"),
+            ])
+        );
+        let bad = "[select]\nall = true\n[operations]\nGetThing = \"FetchB\"";
+        let error = method_names(bad).unwrap_err();
+        assert!(
+            error.contains("\"FetchB\" for operation GetThing is not a snake_case"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn components_keep_their_sorted_names_whatever_claims_next() {
+        let (spec, config) = (spec(SPEC), config(""));
+        let mut lowerer = Lowerer::new(&spec, &config);
+        let components: BTreeSet<String> = ["b_thing", "BThing", "Result"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        lowerer.name_components(&components);
+        assert_eq!(lowerer.claim_type_name("BThing"), "BThing3");
+        assert_eq!(lowerer.component_rust_name("BThing"), "BThing");
+        assert_eq!(lowerer.component_rust_name("b_thing"), "BThing2");
+        // `Result` is a name the emitted code uses itself.
+        assert_eq!(lowerer.component_rust_name("Result"), "ResultModel");
+        assert_eq!(lowerer.component_rust_name("Later"), "Later");
+    }
+
+    #[test]
+    fn response_bodies_are_named_by_how_many_successes_there_are() {
+        assert_eq!(outcome_ctx("Get", Some(200), true), "GetResponse");
+        assert_eq!(outcome_ctx("Get", Some(201), false), "GetCreated");
+        assert_eq!(outcome_ctx("Get", Some(404), false), "GetStatus404");
+        assert_eq!(outcome_ctx("Get", None, false), "GetError");
+    }
+}

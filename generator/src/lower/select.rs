@@ -188,3 +188,144 @@ fn schema_closure(json: &Value, selected: &[SelectedOperation<'_>]) -> BTreeSet<
     }
     refs
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_support::{config, spec};
+    use super::*;
+
+    const SPEC: &str = r##"
+openapi: 3.0.3
+info: {title: T, version: "1"}
+paths:
+  /files/{id}:
+    parameters:
+      - {name: id, in: path, required: true, schema: {$ref: "#/components/schemas/Id"}}
+    get:
+      operationId: get_file
+      tags: [Files]
+      responses:
+        "200": {$ref: "#/components/responses/File"}
+    delete:
+      tags: [Files, Trash]
+      responses:
+        "204": {description: gone}
+  /users:
+    get:
+      operationId: list_users
+      tags: [Users]
+      responses:
+        "200":
+          description: users
+          content:
+            application/json:
+              schema: {type: array, items: {$ref: "#/components/schemas/User"}}
+components:
+  responses:
+    File:
+      description: a file
+      content:
+        application/json:
+          schema: {$ref: "#/components/schemas/File"}
+  schemas:
+    Id: {type: string}
+    File:
+      type: object
+      properties:
+        owner: {$ref: "#/components/schemas/User"}
+        path: {$ref: "#/components/schemas/Path~1Part"}
+    User: {type: object, properties: {name: {type: string}}}
+    Path/Part: {type: string}
+    Unused: {type: object, properties: {x: {type: string}}}
+"##;
+
+    /// The ids of the operations `toml` selects from `yaml`, or the error's text.
+    fn select(yaml: &str, toml: &str) -> Result<Vec<String>, String> {
+        let (spec, config) = (spec(yaml), config(toml));
+        let lowerer = Lowerer::new(&spec, &config);
+        match lowerer.select_operations() {
+            Ok(selected) => Ok(selected.into_iter().map(|op| op.id).collect()),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
+    /// The component closure of what `toml` selects from [`SPEC`].
+    fn closure(toml: &str) -> Vec<String> {
+        let (spec, config) = (spec(SPEC), config(toml));
+        let selected = Lowerer::new(&spec, &config).select_operations().unwrap();
+        component_closure(&spec, &config, &selected)
+            .into_iter()
+            .collect()
+    }
+
+    #[test]
+    fn tags_and_ids_select_in_spec_order_and_ids_default_from_method_and_path() {
+        let tags = "[select]\ntags = [\"Trash\", \"Users\"]";
+        assert_eq!(
+            select(SPEC, tags).unwrap(),
+            ["delete_files_id", "list_users"]
+        );
+        let ids = "[select]\noperations = [\"list_users\", \"get_file\"]";
+        assert_eq!(select(SPEC, ids).unwrap(), ["get_file", "list_users"]);
+        let all = "[select]\nall = true";
+        assert_eq!(
+            select(SPEC, all).unwrap(),
+            ["get_file", "delete_files_id", "list_users"]
+        );
+    }
+
+    #[test]
+    fn the_config_may_only_name_what_the_spec_has_and_selects() {
+        let unknown = select(SPEC, "[select]\noperations = [\"nope\"]").unwrap_err();
+        assert!(
+            unknown.contains("names operation \"nope\", which"),
+            "{unknown}"
+        );
+
+        let unselected = "[select]\ntags = [\"Users\"]\n[operations]\nget_file = \"fetch\"";
+        let unselected = select(SPEC, unselected).unwrap_err();
+        assert!(
+            unselected.contains("\"get_file\" but its selection does not include it"),
+            "{unselected}"
+        );
+
+        let tag = select(SPEC, "[select]\ntags = [\"Nope\"]").unwrap_err();
+        assert!(
+            tag.contains("selects tag \"Nope\", which no operation"),
+            "{tag}"
+        );
+
+        let nothing = select(SPEC, "").unwrap_err();
+        assert!(nothing.contains("selects no operation"), "{nothing}");
+    }
+
+    #[test]
+    fn an_operation_id_used_twice_is_invalid() {
+        let twice = SPEC.replace("operationId: list_users", "operationId: get_file");
+        let error = select(&twice, "[select]\nall = true").unwrap_err();
+        assert!(error.contains("/paths/~1users/get"), "{error}");
+        assert!(
+            error.contains("operationId \"get_file\" is used twice"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn the_closure_follows_refs_through_parameters_responses_and_components() {
+        assert_eq!(
+            closure("[select]\noperations = [\"get_file\"]"),
+            ["File", "Id", "Path/Part", "User"]
+        );
+        assert_eq!(closure("[select]\ntags = [\"Users\"]"), ["User"]);
+        // The path item's parameters count for each of its operations.
+        assert_eq!(closure("[select]\ntags = [\"Trash\"]"), ["Id"]);
+    }
+
+    #[test]
+    fn selecting_all_defines_every_component() {
+        assert_eq!(
+            closure("[select]\nall = true"),
+            ["File", "Id", "Path/Part", "Unused", "User"]
+        );
+    }
+}
