@@ -21,9 +21,9 @@ pub fn run(api: &mut Api) {
     derive_defaults(api);
 }
 
-/// Small hand-built APIs for the passes' tests.
+/// Small hand-built APIs for the tests of the passes and of emit.
 #[cfg(test)]
-mod build {
+pub(crate) mod build {
     use crate::ir::*;
 
     /// An API holding just `types`.
