@@ -5,6 +5,7 @@
 //!
 //! ```text
 //! load (JSON/YAML + overlays → openapiv3) → lower (select, name, merge → IR)
+//!      → passes (IR → IR: discriminators, cycles, defaults; run by lower)
 //!      → emit (IR → tokens) → format (syn + prettyplease + header) → files
 //! ```
 //!
@@ -18,6 +19,7 @@ pub mod ir;
 pub mod load;
 pub mod lower;
 pub mod naming;
+pub mod passes;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
