@@ -23,6 +23,12 @@ pub struct Config {
     /// Rust method names, by `operationId`.
     #[serde(default)]
     pub operations: BTreeMap<String, String>,
+    /// Rust type names of component schemas, by schema name, instead of the schema
+    /// name in UpperCamelCase: for a name that would clash with, or read as, another
+    /// type the crate exports. Entries for schemas the spec does not have are ignored,
+    /// like `operations`, so one config serves several versions of a spec.
+    #[serde(default)]
+    pub types: BTreeMap<String, String>,
     /// Server names (as users pass them to the runtime), by URL template.
     #[serde(default)]
     pub servers: BTreeMap<String, String>,

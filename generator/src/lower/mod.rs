@@ -45,7 +45,7 @@ pub fn lower(spec: &LoadedSpec, config: &Config) -> Result<Api, Error> {
     // Name the component schemas of the closure first, in sorted order, so that a
     // schema's Rust name does not depend on where it is first used.
     let closure = select::component_closure(spec, config, &selected);
-    lowerer.name_components(&closure);
+    lowerer.name_components(&closure)?;
     for name in &closure {
         lowerer.ensure_component(name, "")?;
     }

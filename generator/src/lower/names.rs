@@ -28,12 +28,50 @@ use crate::ir::TypeRef;
 use crate::naming::{Namespace, camel, snake};
 
 impl Lowerer<'_> {
-    /// Claims the names of `components` (in their sorted order).
-    pub(super) fn name_components(&mut self, components: &BTreeSet<String>) {
-        for name in components {
-            let rust = self.names.claim(&camel(name));
-            self.components.insert(name.clone(), rust);
+    /// Claims the names the config gives component schemas (`[types]`), then those of
+    /// `components` (in their sorted order). The configured names go first so that no
+    /// default name can take one of them.
+    pub(super) fn name_components(&mut self, components: &BTreeSet<String>) -> Result<(), Error> {
+        for (schema, rust) in &self.config.types {
+            let in_spec = self
+                .openapi
+                .components
+                .as_ref()
+                .is_some_and(|c| c.schemas.contains_key(schema));
+            if !in_spec {
+                continue;
+            }
+            let problem = if camel(rust) != *rust {
+                Some(format!(
+                    "is not an UpperCamelCase Rust identifier (try {:?})",
+                    camel(rust)
+                ))
+            } else if self.names.contains(rust) {
+                Some(
+                    "is taken (by another [types] entry, or by a name the generated code uses)"
+                        .into(),
+                )
+            } else {
+                None
+            };
+            if let Some(problem) = problem {
+                return Err(Error::Config {
+                    path: self.config.dir.join("codegen.toml"),
+                    message: format!(
+                        "[types]: the type name {rust:?} for schema {schema:?} {problem}"
+                    ),
+                });
+            }
+            let rust = self.names.claim(rust);
+            self.components.insert(schema.clone(), rust);
         }
+        for name in components {
+            if !self.components.contains_key(name) {
+                let rust = self.names.claim(&camel(name));
+                self.components.insert(name.clone(), rust);
+            }
+        }
+        Ok(())
     }
 
     /// A component's Rust name, claimed on first use if it was not named up front.
@@ -246,13 +284,78 @@ paths:
             .iter()
             .map(|s| s.to_string())
             .collect();
-        lowerer.name_components(&components);
+        lowerer.name_components(&components).unwrap();
         assert_eq!(lowerer.claim_type_name("BThing"), "BThing3");
         assert_eq!(lowerer.component_rust_name("BThing"), "BThing");
         assert_eq!(lowerer.component_rust_name("b_thing"), "BThing2");
         // `Result` is a name the emitted code uses itself.
         assert_eq!(lowerer.component_rust_name("Result"), "ResultModel");
         assert_eq!(lowerer.component_rust_name("Later"), "Later");
+    }
+
+    /// The names `name_components` gives the three schemas of a small spec under `toml`.
+    fn type_names(toml: &str) -> Result<Vec<(String, String)>, String> {
+        let spec = spec(
+            "openapi: 3.0.3\ninfo: {title: T, version: '1'}\npaths: {}\ncomponents:\n  \
+             schemas:\n    AccessToken: {type: object}\n    Access_Token: {type: object}\n    \
+             Grant: {type: object}\n",
+        );
+        let config = config(toml);
+        let mut lowerer = Lowerer::new(&spec, &config);
+        let components: BTreeSet<String> = ["AccessToken", "Access_Token", "Grant"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        lowerer
+            .name_components(&components)
+            .map_err(|e| e.to_string())?;
+        Ok(lowerer.components.into_iter().collect())
+    }
+
+    #[test]
+    fn the_config_renames_component_types_before_any_default_name_is_claimed() {
+        // `Grant` would sort after `Access_Token`, whose default name is the one
+        // `AccessToken` is renamed away from; the configured name still wins its own.
+        let renamed =
+            "[types]\nAccessToken = \"TokenGrant\"\nGrant = \"AccessToken\"\nMissing = \"X\"";
+        assert_eq!(
+            type_names(renamed).unwrap(),
+            pairs(&[
+                ("AccessToken", "TokenGrant"),
+                ("Access_Token", "AccessToken2"),
+                ("Grant", "AccessToken"),
+            ])
+        );
+        assert_eq!(
+            type_names("").unwrap(),
+            pairs(&[
+                ("AccessToken", "AccessToken"),
+                ("Access_Token", "AccessToken2"),
+                ("Grant", "Grant"),
+            ])
+        );
+    }
+
+    #[test]
+    fn a_configured_type_name_must_be_camel_case_and_free() {
+        for (toml, expected) in [
+            (
+                "[types]\nGrant = \"token_grant\"",
+                "\"token_grant\" for schema \"Grant\" is not an UpperCamelCase Rust identifier (try \"TokenGrant\")",
+            ),
+            (
+                "[types]\nGrant = \"Result\"",
+                "\"Result\" for schema \"Grant\" is taken",
+            ),
+            (
+                "[types]\nAccessToken = \"Same\"\nGrant = \"Same\"",
+                "\"Same\" for schema \"Grant\" is taken",
+            ),
+        ] {
+            let error = type_names(toml).unwrap_err();
+            assert!(error.contains(expected), "{error}");
+            assert!(error.contains("codegen.toml"), "{error}");
+        }
     }
 
     #[test]
