@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
-"""Check that spec/box-upload-sessions.yaml states the same facts as Box's openapi.json.
+"""Check that spec/box-upload.yaml states the same facts as Box's openapi.json.
 
 Usage:
-    python3 spec/check_facts.py [--box PATH_TO_openapi.json] [--spec PATH_TO_yaml] [-v]
+    python3 spec/check_facts.py [--box PATH_TO_openapi.json] [--spec PATH_TO_yaml]
+                                [--config PATH_TO_codegen.toml] [-v]
 
-The script takes from Box's file the operations tagged "Uploads (Chunked)" and the
-closure of the components they reference, removes the prose (description, summary,
+The script takes from Box's file the operations that codegen.toml selects (its
+`[select]` table: every operation, or those with one of its tags or operationIds) and
+the closure of the components they reference, removes the prose (description, summary,
 example, examples, title, externalDocs, x-* extensions), does the same with our YAML,
 and compares the two. Order counts wherever it is part of the API: paths, operations
 within a path, parameters, responses, headers, media types, server variables, schema
@@ -14,13 +16,16 @@ members). The order of keywords inside one object (say `type` before `format`) d
 
 It also checks that our prose is our own: no description or summary equal to one of
 Box's (case and whitespace ignored), and no run of 8 words taken from Box's prose.
-Finally it checks that every overlay in spec/overlays/ targets an object that exists
-in both documents.
+Finally it applies the overlays that codegen.toml lists, in order, to both documents
+(as the generator does) and checks that every action's target exists in both, and
+that every overlay in spec/overlays/ is listed there.
 
 Exit status: 0 when everything matches, 1 on any difference, 2 on a usage or setup
-error (missing file, missing PyYAML). Needs Python 3.8+ and PyYAML.
+error (missing file, missing PyYAML, no TOML reader). Needs Python 3.8+, PyYAML, and
+on Python before 3.11 the `tomli` package (3.11 has `tomllib`).
 """
 import argparse
+import copy
 import json
 import re
 import sys
@@ -32,8 +37,16 @@ except ImportError:  # pragma: no cover - depends on the machine
     print('check_facts.py needs PyYAML to read the YAML spec ("pip install pyyaml"); '
           'nothing was checked.', file=sys.stderr)
     sys.exit(2)
+try:
+    import tomllib
+except ImportError:  # pragma: no cover - Python before 3.11
+    try:
+        import tomli as tomllib
+    except ImportError:
+        print('check_facts.py needs a TOML reader for codegen.toml: Python 3.11+, or '
+              '"pip install tomli"; nothing was checked.', file=sys.stderr)
+        sys.exit(2)
 
-TAG = 'Uploads (Chunked)'
 HTTP_METHODS = ('get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace')
 PROSE_KEYS = {'description', 'summary', 'example', 'examples', 'title', 'externalDocs'}
 NGRAM = 8
@@ -41,8 +54,7 @@ NGRAM = 8
 SCRIPT_DIR = Path(__file__).resolve().parent
 REPO_ROOT = SCRIPT_DIR.parent
 DEFAULT_BOX = REPO_ROOT.parent / 'shared' / 'box-openapi' / 'openapi.json'
-DEFAULT_SPEC = SCRIPT_DIR / 'box-upload-sessions.yaml'
-DEFAULT_OVERLAYS = SCRIPT_DIR / 'overlays'
+DEFAULT_CONFIG = SCRIPT_DIR / 'codegen.toml'
 
 
 class OMap(dict):
@@ -205,12 +217,31 @@ COMPONENT_NORMALISERS = {
 
 # ---------------------------------------------------------------- selecting
 
-def tagged_operations(doc):
-    """[(path, method)] of the operations tagged TAG, in document order."""
+class Selection:
+    """codegen.toml's `[select]`: an operation is selected when any rule matches it
+    (the same rule as the generator's `Config::selects`)."""
+
+    def __init__(self, select):
+        self.all = bool(select.get('all', False))
+        self.tags = list(select.get('tags', []))
+        self.ids = list(select.get('operations', []))
+
+    def selects(self, op):
+        return (self.all or op.get('operationId') in self.ids
+                or any(tag in self.tags for tag in op.get('tags') or []))
+
+    def __str__(self):
+        rules = (['every operation'] if self.all else []) + \
+            [f'tag {t!r}' for t in self.tags] + [f'operationId {i!r}' for i in self.ids]
+        return ', '.join(rules) or 'nothing'
+
+
+def selected_operations(doc, selection):
+    """[(path, method)] of the operations `selection` takes, in document order."""
     found = []
     for path, item in doc.get('paths', {}).items():
         for method, op in item.items():
-            if method in HTTP_METHODS and TAG in (op.get('tags') or []):
+            if method in HTTP_METHODS and selection.selects(op):
                 found.append((path, method))
     return found
 
@@ -419,10 +450,42 @@ def jsonpath_select(doc, path):
     return node
 
 
-def check_overlays(overlay_dir, docs, prose_index, problems):
+def merge_update(node, update):
+    """The generator's `update`: objects merge recursively, arrays get the value appended."""
+    if isinstance(node, dict) and isinstance(update, dict):
+        for k, v in update.items():
+            if k in node and isinstance(node[k], (dict, list)):
+                merge_update(node[k], v)
+            else:
+                node[k] = copy.deepcopy(v)
+    elif isinstance(node, list):
+        node.append(copy.deepcopy(update))
+
+
+def remove_target(doc, path):
+    """Deletes what a (minimal) JSONPath selects; False when it selects nothing."""
+    m = re.fullmatch(r"(.*)(?:\.([A-Za-z_][\w-]*)|\['((?:[^'\\]|\\.)*)'\])", path)
+    if not m:
+        return False
+    parent = jsonpath_select(doc, m.group(1))
+    key = m.group(2) if m.group(2) is not None else m.group(3)
+    if not isinstance(parent, dict) or key not in parent:
+        return False
+    del parent[key]
+    return True
+
+
+def check_overlays(overlay_paths, overlay_dir, docs, prose_index, problems):
+    """Applies the overlays, in order, to copies of the documents, checking each action's
+    target in each; returns the number of actions."""
+    docs = [(label, copy.deepcopy(doc)) for label, doc in docs]
     count = 0
-    for path in sorted(overlay_dir.glob('*.y*ml')) if overlay_dir.is_dir() else []:
-        overlay = yaml.safe_load(path.read_text(encoding='utf-8'))
+    for path in overlay_paths:
+        try:
+            overlay = yaml.safe_load(path.read_text(encoding='utf-8'))
+        except (OSError, yaml.YAMLError) as e:
+            problems.append(f'{path.name}: cannot read the overlay: {e}')
+            continue
         if not isinstance(overlay, dict) or 'overlay' not in overlay:
             problems.append(f'{path.name}: not an OpenAPI Overlay document (no `overlay` key)')
             continue
@@ -430,6 +493,7 @@ def check_overlays(overlay_dir, docs, prose_index, problems):
         for i, action in enumerate(overlay.get('actions') or []):
             count += 1
             target = action.get('target', '')
+            update = action.get('update')
             for label, doc in docs:
                 try:
                     node = jsonpath_select(doc, target)
@@ -438,48 +502,80 @@ def check_overlays(overlay_dir, docs, prose_index, problems):
                     break
                 if node is None:
                     problems.append(f'{path.name} action {i}: target {target!r} selects nothing in {label}')
-                elif 'update' in action and not isinstance(node, dict):
+                elif action.get('remove') is True:
+                    remove_target(doc, target)
+                elif not isinstance(node, (dict, list)):
                     problems.append(f'{path.name} action {i}: target selects a {kind_of(node)} in {label}, '
-                                    'an update needs an object')
-                elif isinstance(action.get('update'), dict) and isinstance(node, dict):
-                    clash = [k for k in action['update'] if k in node]
-                    if clash:
-                        problems.append(f'{path.name} action {i}: {label} already has {clash} at the target; '
-                                        'the overlay would merge into it instead of adding')
+                                    'an update needs an object or an array')
+                else:
+                    if isinstance(update, dict) and isinstance(node, dict):
+                        clash = [k for k in update if k in node]
+                        if clash:
+                            problems.append(f'{path.name} action {i}: {label} already has {clash} at the '
+                                            'target; the overlay would merge into it instead of adding')
+                    merge_update(node, update)
+    listed = {p.resolve() for p in overlay_paths}
+    for path in sorted(overlay_dir.glob('*.y*ml')) if overlay_dir.is_dir() else []:
+        if path.resolve() not in listed:
+            problems.append(f'{path.name}: an overlay in {overlay_dir.name}/ that codegen.toml does not apply')
     return count
 
 
 # ---------------------------------------------------------------- main
 
+def load_config(path):
+    """codegen.toml: the selection, the spec it names and the overlays, in order."""
+    config = tomllib.loads(path.read_text(encoding='utf-8'))
+    select = config.get('select') or {}
+    spec = config.get('spec')
+    return {
+        'selection': Selection(select),
+        'spec': path.parent / spec if spec else None,
+        'overlays': [path.parent / o for o in config.get('overlays') or []],
+    }
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     ap.add_argument('--box', type=Path, default=DEFAULT_BOX,
                     help=f'Box\'s openapi.json (default: {DEFAULT_BOX})')
-    ap.add_argument('--spec', type=Path, default=DEFAULT_SPEC,
-                    help=f'our YAML spec (default: {DEFAULT_SPEC})')
-    ap.add_argument('--overlays', type=Path, default=DEFAULT_OVERLAYS,
-                    help=f'directory of overlays to check (default: {DEFAULT_OVERLAYS})')
+    ap.add_argument('--config', type=Path, default=DEFAULT_CONFIG,
+                    help=f'the generation config: selection, spec and overlays (default: {DEFAULT_CONFIG})')
+    ap.add_argument('--spec', type=Path,
+                    help='our YAML spec (default: the `spec` that the config names)')
     ap.add_argument('-v', '--verbose', action='store_true', help='print what was compared')
     args = ap.parse_args()
 
     try:
+        config = load_config(args.config)
+    except (OSError, ValueError) as e:
+        print(f'check_facts.py: cannot read the config {args.config}: {e}', file=sys.stderr)
+        return 2
+    spec_path = args.spec or config['spec']
+    if spec_path is None:
+        print(f'check_facts.py: {args.config} names no `spec`; pass --spec', file=sys.stderr)
+        return 2
+    selection = config['selection']
+    try:
         box = json.loads(args.box.read_text(encoding='utf-8'))
-        ours = yaml.safe_load(args.spec.read_text(encoding='utf-8'))
+        ours = yaml.safe_load(spec_path.read_text(encoding='utf-8'))
     except (OSError, ValueError, yaml.YAMLError) as e:
         print(f'check_facts.py: cannot read input: {e}', file=sys.stderr)
         return 2
 
     problems = []
-    box_ops = tagged_operations(box)
-    our_ops = tagged_operations(ours)
+    box_ops = selected_operations(box, selection)
+    our_ops = selected_operations(ours, selection)
     if not box_ops:
-        print(f'check_facts.py: no operation tagged {TAG!r} in {args.box}', file=sys.stderr)
+        print(f'check_facts.py: {args.config} selects no operation of {args.box} ({selection})',
+              file=sys.stderr)
         return 2
-    # every operation in our spec must be one of the slice, tagged or not
+    # every operation in our spec must be one of the slice, selected or not
     for path, item in (ours.get('paths') or {}).items():
         for method in item:
             if method in HTTP_METHODS and (path, method) not in box_ops:
-                problems.append(f'/paths/{esc(path)}/{method}: not one of Box\'s {TAG!r} operations')
+                problems.append(f'/paths/{esc(path)}/{method}: not one of the operations selected '
+                                'from Box\'s file')
 
     box_roots = [box['paths'][p][m] for p, m in box_ops]
     box_roots += [box['paths'][p].get('parameters', []) for p, _ in box_ops]
@@ -496,7 +592,8 @@ def main():
                    for kind in set(closure) | set((ours.get('components') or {}))}
     for path, method in box_ops:
         if (path, method) not in our_ops:
-            problems.append(f'/paths/{esc(path)}/{method}: missing or not tagged {TAG!r} in ours')
+            problems.append(f'/paths/{esc(path)}/{method}: missing in ours, or not selected by '
+                            f'{args.config.name} ({selection})')
     # compare what both have, so that one missing operation does not hide everything else;
     # Box's side keeps Box's order, ours keeps ours, so order differences show
     try:
@@ -509,31 +606,39 @@ def main():
 
     # every tag used by our operations is declared at the top level
     declared = {t.get('name') for t in ours.get('tags') or []}
-    if TAG not in declared:
-        problems.append(f'/tags: tag {TAG!r} is used by the operations but not declared')
+    used = []
+    for path, method in our_ops:
+        used += [t for t in ours['paths'][path][method].get('tags') or [] if t not in used]
+    for tag in used:
+        if tag not in declared:
+            problems.append(f'/tags: tag {tag!r} is used by the operations but not declared')
 
     prose_index = ProseIndex(box)
     n_prose = check_prose(prose_index, ours, '', problems)
     docs = [('Box\'s openapi.json', box), ('our YAML', ours)]
-    n_overlay_actions = check_overlays(args.overlays, docs, prose_index, problems)
+    n_overlay_actions = check_overlays(config['overlays'], SCRIPT_DIR / 'overlays', docs,
+                                       prose_index, problems)
 
     n_schemas = len(closure.get('schemas', ()))
     if args.verbose:
         print(f'Box: {args.box}')
-        print(f'ours: {args.spec}')
+        print(f'ours: {spec_path}')
+        print(f'selected by {args.config}: {selection}')
         for path, method in box_ops:
-            print(f'  {method.upper():6} {path}  ({box["paths"][path][method].get("operationId")})')
+            print(f'  {method.upper():7} {path}  ({box["paths"][path][method].get("operationId")})')
         for kind, names in sorted(closure.items()):
             print(f'  components.{kind}: {", ".join(n for n in box["components"][kind] if n in names)}')
         print(f'  {n_prose} prose strings checked, {n_overlay_actions} overlay actions checked')
 
+    summary = (f'{len(box_ops)} operations, {n_schemas} schemas, '
+               f'{n_overlay_actions} overlay actions')
     if problems:
         for line in problems:
             print(line)
-        print(f'{len(problems)} problem(s) comparing {args.spec.name} with Box\'s slice '
-              f'({len(box_ops)} operations, {n_schemas} schemas)', file=sys.stderr)
+        print(f'{len(problems)} problem(s) comparing {spec_path.name} with Box\'s slice ({summary})',
+              file=sys.stderr)
         return 1
-    print(f'{len(box_ops)} operations, {n_schemas} schemas: facts match')
+    print(f'{summary}: facts match')
     return 0
 
 

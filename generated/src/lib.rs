@@ -1,7 +1,8 @@
-//! A typed Rust client for Box's API: upload sessions and the calls around them.
+//! A typed Rust client for Box's API: uploads (in one request or in a session), the
+//! folder calls around them, and the token endpoints.
 //!
 //! Everything under `src/generated/` is written by `cargo xtask codegen` from
-//! `spec/box-upload-sessions.yaml` (or Box's own `openapi.json`) and is never edited by
+//! `spec/box-upload.yaml` (or Box's own `openapi.json`) and is never edited by
 //! hand; this file only declares that module and re-exports it. HTTP, auth, retries and
 //! errors come from [`oas_runtime`].
 //!

@@ -38,7 +38,69 @@ fn box_spec_gives_the_same_api_as_spec_folder() {
             panic!("{name}: Box's spec gives different code than spec/ (comments aside):\n{diff}");
         }
     }
-    assert_eq!(output.api.operations.len(), 7);
+    assert_eq!(output.api.operations.len(), 15);
+}
+
+/// `generated/src/lib.rs` re-exports the generated items by glob and some of the
+/// runtime's by name; a name taken by both would silently be the runtime's (an explicit
+/// import shadows a glob one), so the config must rename such a type (`[types]`).
+#[test]
+fn no_generated_item_is_shadowed_by_a_runtime_reexport() {
+    let root = workspace_root();
+    let read = |path: &str| {
+        let text = std::fs::read_to_string(root.join(path)).unwrap();
+        syn::parse_file(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
+    };
+    let mut generated = std::collections::BTreeSet::new();
+    for path in [
+        "generated/src/generated/types.rs",
+        "generated/src/generated/client.rs",
+    ] {
+        for item in read(path).items {
+            let ident = match item {
+                syn::Item::Struct(i) => i.ident,
+                syn::Item::Enum(i) => i.ident,
+                syn::Item::Type(i) => i.ident,
+                syn::Item::Mod(i) => i.ident,
+                syn::Item::Fn(i) => i.sig.ident,
+                syn::Item::Const(i) => i.ident,
+                syn::Item::Static(i) => i.ident,
+                syn::Item::Trait(i) => i.ident,
+                _ => continue,
+            };
+            generated.insert(ident.to_string());
+        }
+    }
+    assert!(generated.contains("AccessTokenResponse"), "{generated:?}");
+    let mut reexported = Vec::new();
+    for item in read("generated/src/lib.rs").items {
+        if let syn::Item::Use(item) = item
+            && matches!(item.vis, syn::Visibility::Public(_))
+        {
+            named_imports(&item.tree, &mut reexported);
+        }
+    }
+    assert!(reexported.iter().any(|name| name == "AccessToken"));
+    let shadowed: Vec<_> = reexported
+        .iter()
+        .filter(|name| generated.contains(*name))
+        .collect();
+    assert!(
+        shadowed.is_empty(),
+        "generated items hidden behind lib.rs's named re-exports: {shadowed:?} \
+         (rename them in spec/codegen.toml's [types])"
+    );
+}
+
+/// The names a `use` tree brings in by name (globs left out).
+fn named_imports(tree: &syn::UseTree, out: &mut Vec<String>) {
+    match tree {
+        syn::UseTree::Path(path) => named_imports(&path.tree, out),
+        syn::UseTree::Name(name) => out.push(name.ident.to_string()),
+        syn::UseTree::Rename(rename) => out.push(rename.rename.to_string()),
+        syn::UseTree::Group(group) => group.items.iter().for_each(|t| named_imports(t, out)),
+        syn::UseTree::Glob(_) => {}
+    }
 }
 
 /// The lines that differ, for a readable failure.

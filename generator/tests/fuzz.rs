@@ -1,7 +1,7 @@
 //! Robustness of the generator against mutated specs: every input gives Rust that
 //! parses, or a clear error that says what and where; never a panic, never a hang.
 //!
-//! The corpus is `spec/box-upload-sessions.yaml` (with `spec/codegen.toml` and its
+//! The corpus is `spec/box-upload.yaml` (with `spec/codegen.toml` and its
 //! overlays, and with every operation selected) and the fixtures. A case mutates the
 //! parsed document (structure: deleted keys, retyped values, renamed and duplicated
 //! keys, `$ref`s to anywhere, dangling or cyclic, changed schema keywords, odd names)
@@ -44,19 +44,19 @@ fn seeds() -> &'static [Seed] {
     static SEEDS: std::sync::OnceLock<Vec<Seed>> = std::sync::OnceLock::new();
     SEEDS.get_or_init(|| {
         let root = common::workspace_root();
-        let spec = root.join("spec/box-upload-sessions.yaml");
+        let spec = root.join("spec/box-upload.yaml");
         let read = |path: &Path| {
             let text = std::fs::read_to_string(path).unwrap();
             load::parse_document(path, &text).unwrap()
         };
         let mut out = vec![
             Seed {
-                name: "box-upload-sessions (codegen.toml)".into(),
+                name: "box-upload (codegen.toml)".into(),
                 document: read(&spec),
                 config: Config::load(&root.join("spec/codegen.toml")).unwrap(),
             },
             Seed {
-                name: "box-upload-sessions (all)".into(),
+                name: "box-upload (all)".into(),
                 document: read(&spec),
                 config: Config::select_all(),
             },

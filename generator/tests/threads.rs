@@ -34,7 +34,7 @@ fn fixtures_and_our_spec_format_the_same_on_any_number_of_threads() {
     for (_, path) in common::fixtures() {
         check(&path);
     }
-    check(&common::workspace_root().join("spec/box-upload-sessions.yaml"));
+    check(&common::workspace_root().join("spec/box-upload.yaml"));
 }
 
 #[test]

@@ -2,11 +2,11 @@
 //! `tests/contract/package-lock.json`, installed into `tests/contract/node_modules` on
 //! first use):
 //!
-//! - `prism mock --errors spec/box-upload-sessions.yaml`: every generated operation is
+//! - `prism mock --errors spec/box-upload.yaml`: every upload-session operation is
 //!   called through the generated client; Prism answers 422 to a request that breaks
 //!   the spec, so each call succeeding proves the request is valid, and the typed
 //!   result proves Prism's spec-shaped answer decodes.
-//! - `prism proxy spec/box-upload-sessions.yaml <emulator>`: a whole upload, and the
+//! - `prism proxy spec/box-upload.yaml <emulator>`: a whole upload, and the
 //!   error paths, go through Prism to the emulator; Prism checks every answer against
 //!   the spec and logs each violation, so the emulator cannot drift from Box's contract.
 
@@ -156,7 +156,7 @@ fn part_request(bytes: &[u8], first: u64, total: u64) -> UploadPartRequest {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn every_generated_request_passes_prism_validation_and_its_answer_decodes() {
-    let prism = Prism::start(&["mock", "--errors", "spec/box-upload-sessions.yaml"]);
+    let prism = Prism::start(&["mock", "--errors", "spec/box-upload.yaml"]);
     let base = prism.url.clone();
     let client = client_at(&base, "token");
     let session_url = format!("{base}/files/upload_sessions/D5E3F7A");
@@ -289,11 +289,7 @@ async fn emulator_answers_conform_to_the_spec() {
         ..EmulatorConfig::default()
     })
     .await;
-    let prism = Prism::start(&[
-        "proxy",
-        "spec/box-upload-sessions.yaml",
-        &emulator.upload_url(),
-    ]);
+    let prism = Prism::start(&["proxy", "spec/box-upload.yaml", &emulator.upload_url()]);
     let client = client_at(&prism.url, TOKEN);
 
     // Prism's proxy re-encodes bytes that are not valid UTF-8, so the file is text.

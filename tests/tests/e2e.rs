@@ -1,5 +1,6 @@
-//! End to end: every operation of the generated client (`box_api::Client`) against the
-//! in-process emulator, through the runtime (`oas-runtime`), on its success and error paths.
+//! End to end: every upload-session operation of the generated client (`box_api::Client`)
+//! against the in-process emulator, through the runtime (`oas-runtime`), on its success
+//! and error paths.
 //!
 //! Each test starts its own emulator (small fixed parts, one token) and a client whose
 //! servers all point at it. The raw-HTTP tests of the emulator itself are in `emulator.rs`.

@@ -44,7 +44,7 @@ pub fn run(args: &[String]) -> Result<(), Failure> {
             .current_dir(&root),
     )?;
     if root.join("../shared/box-openapi/openapi.json").exists() {
-        ensure_pyyaml()?;
+        ensure_python_modules()?;
         step(
             "spec facts check",
             Command::new("python3")
@@ -127,13 +127,20 @@ fn ensure_prism(dir: &Path) -> Result<(), Failure> {
     )
 }
 
-/// PyYAML for `spec/check_facts.py`.
-fn ensure_pyyaml() -> Result<(), Failure> {
-    if works("python3", &["-c", "import yaml"]) {
-        return Ok(());
+/// What `spec/check_facts.py` imports: PyYAML, and a TOML reader (`tomllib` is in
+/// Python 3.11+; `tomli` before that).
+fn ensure_python_modules() -> Result<(), Failure> {
+    if !works("python3", &["-c", "import yaml"]) {
+        step(
+            "pip install pyyaml",
+            Command::new("python3").args(["-m", "pip", "install", "--quiet", "pyyaml"]),
+        )?;
     }
-    step(
-        "pip install pyyaml",
-        Command::new("python3").args(["-m", "pip", "install", "--quiet", "pyyaml"]),
-    )
+    if !works("python3", &["-c", "import tomllib"]) && !works("python3", &["-c", "import tomli"]) {
+        step(
+            "pip install tomli",
+            Command::new("python3").args(["-m", "pip", "install", "--quiet", "tomli"]),
+        )?;
+    }
+    Ok(())
 }
