@@ -21,6 +21,10 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
+#[path = "decode/examples.rs"]
+mod examples;
+use examples::*;
+
 /// A value no version of the spec lists: it must survive a decode.
 const UNKNOWN: &str = "zz_value_from_the_future";
 
@@ -203,175 +207,6 @@ where
     assert!(decode_no_panic::<T>(name, "deep nesting", deep.as_bytes()).is_none());
 }
 
-fn user() -> Value {
-    json!({"id": "11446498", "type": "user", "name": "Aaron Levie", "login": "ceo@example.com"})
-}
-
-fn folder() -> Value {
-    json!({"id": "12345", "etag": "1", "type": "folder", "sequence_id": "3", "name": "Contracts"})
-}
-
-fn upload_part() -> Value {
-    json!({"part_id": "6F2D3486", "offset": 16777216, "size": 3222784,
-           "sha1": "134b65991ed521fcfe4724b7d814ab8ded5185dc"})
-}
-
-fn upload_session() -> Value {
-    let base =
-        "https://upload.box.com/api/2.0/files/upload_sessions/F971964745A5CD0C001BBE4E58196BFD";
-    json!({
-        "id": "F971964745A5CD0C001BBE4E58196BFD",
-        "type": "upload_session",
-        "session_expires_at": "2012-12-12T10:53:43-08:00",
-        "part_size": 8388608,
-        "total_parts": 1000,
-        "num_parts_processed": 455,
-        "session_endpoints": {
-            "upload_part": base,
-            "commit": format!("{base}/commit"),
-            "abort": base,
-            "list_parts": format!("{base}/parts"),
-            "status": base,
-            "log_event": format!("{base}/log")
-        }
-    })
-}
-
-fn upload_parts() -> Value {
-    json!({
-        "total_count": 5000,
-        "limit": 1000,
-        "offset": 2000,
-        "order": [{"by": "type", "direction": "ASC"}],
-        "entries": [upload_part()]
-    })
-}
-
-fn files() -> Value {
-    let version = json!({"id": "12345", "type": "file_version", "sha1": "134b65991ed521fcfe4724b7d814ab8ded5185dc"});
-    let file_mini = json!({"id": "12345", "etag": "1", "type": "file", "sequence_id": "3",
-                           "name": "Contract.pdf", "sha1": "85136c79cbf9fe36bb9d05d0639c70c265c18d37",
-                           "file_version": version});
-    let file = json!({
-        "id": "12345",
-        "etag": "1",
-        "type": "file",
-        "sequence_id": "3",
-        "name": "Contract.pdf",
-        "sha1": "85136c79cbf9fe36bb9d05d0639c70c265c18d37",
-        "file_version": version,
-        "description": "Contract for Q1 renewal",
-        "size": 629644,
-        "path_collection": {"total_count": 1, "entries": [folder()]},
-        "created_at": "2012-12-12T10:53:43-08:00",
-        "modified_at": "2012-12-12T10:53:43-08:00",
-        "trashed_at": "2012-12-12T10:53:43-08:00",
-        "purged_at": "2012-12-12T10:53:43-08:00",
-        "content_created_at": "2012-12-12T10:53:43-08:00",
-        "content_modified_at": "2012-12-12T10:53:43-08:00",
-        "created_by": user(),
-        "modified_by": user(),
-        "owned_by": user(),
-        "shared_link": {
-            "url": "https://www.box.com/s/vspke7y05sb214wjokpk",
-            "download_url": "https://www.box.com/shared/static/rh935iit6ewrmw0unyul.jpeg",
-            "vanity_url": "https://acme.app.box.com/v/my_url/",
-            "vanity_name": "my_url",
-            "access": "open",
-            "effective_access": "company",
-            "effective_permission": "can_download",
-            "unshared_at": "2018-04-13T13:53:23-07:00",
-            "is_password_enabled": true,
-            "permissions": {"can_download": true, "can_preview": true, "can_edit": false},
-            "download_count": 3,
-            "preview_count": 3
-        },
-        "parent": folder(),
-        "item_status": "active",
-        "version_number": "1",
-        "comment_count": 10,
-        "permissions": {
-            "can_delete": true, "can_download": true, "can_invite_collaborator": true,
-            "can_rename": true, "can_set_share_access": true, "can_share": true,
-            "can_annotate": true, "can_comment": true, "can_preview": true, "can_upload": true,
-            "can_view_annotations_all": true, "can_view_annotations_self": true,
-            "can_apply_watermark": true
-        },
-        "tags": ["approved"],
-        "lock": {
-            "id": "11446498",
-            "type": "lock",
-            "created_by": user(),
-            "created_at": "2012-12-12T10:53:43-08:00",
-            "expired_at": "2012-12-12T10:53:43-08:00",
-            "is_download_prevented": true,
-            "app_type": "office_wopiplus"
-        },
-        "extension": "pdf",
-        "is_package": true,
-        "expiring_embed_link": {
-            "access_token": "c3FIOG9vSGV4VHo4QzAyg5T1JvNnJoZ3ExaVNyQWw6WjRsanRKZG5lQk9qUE1BVQ",
-            "expires_in": 3600,
-            "token_type": "bearer",
-            "restricted_to": [
-                {"scope": "item_download", "object": folder()},
-                {"scope": "item_preview", "object": file_mini},
-                {"scope": "base_upload", "object": {"type": "web_link", "id": "1"}}
-            ],
-            "url": "https://cloud.app.box.com/preview/expiring_embed/gvoct6FE!Qz2rDeyxCiHsYpvlnR7JJ0SCfFM2M4YiX9cIwrSo4LOYQgxyP3rzoYuMmXg96mTAidqjPuRH",
-        },
-        "watermark_info": {"is_watermarked": true, "is_watermark_inherited": false,
-                           "is_watermarked_by_access_policy": false},
-        "is_accessible_via_shared_link": true,
-        "allowed_invitee_roles": ["editor", "co-owner"],
-        "is_externally_owned": true,
-        "has_collaborations": true,
-        "metadata": {
-            "enterprise_27335": {
-                "marketingCollateral": {
-                    "$canEdit": true,
-                    "$id": "01234500-12f1-1234-aa12-b1d234cb567e",
-                    "$parent": "folder_59449484661",
-                    "$scope": "enterprise_27335",
-                    "$template": "marketingCollateral",
-                    "$type": "properties-6bcba49f-ca6d-4d2a-a758-57fe6edf44d0",
-                    "$typeVersion": 2,
-                    "$version": 1,
-                    "reviewer": {"name": "Ann", "round": 2}
-                }
-            }
-        },
-        "expires_at": "2012-12-12T10:53:43-08:00",
-        "representations": {
-            "entries": [{
-                "content": {"url_template": "https://dl.boxcloud.com/api/2.0/internal_files/123/versions/345/representations/png_paged_2048x2048/content/{+asset_path}?watermark_content=4567"},
-                "info": {"url": "https://api.box.com/2.0/internal_files/123/versions/345/representations/png_paged_2048x2048"},
-                "properties": {"dimensions": "2048x2048", "paged": "true", "thumb": "true"},
-                "representation": "png",
-                "status": {"state": "success"}
-            }]
-        },
-        "classification": {"name": "Top Secret", "definition": "Content that should not be shared outside the company.", "color": "#FF0000"},
-        "uploader_display_name": "Ellis Wiggins",
-        "disposition_at": "2012-12-12T10:53:43-08:00",
-        "shared_link_permission_options": ["can_preview", "can_edit"],
-        "is_associated_with_app_item": true
-    });
-    json!({"total_count": 1, "entries": [file]})
-}
-
-fn client_error() -> Value {
-    json!({
-        "type": "error",
-        "status": 409,
-        "code": "item_name_in_use",
-        "message": "Item with the same name already exists",
-        "context_info": {"conflicts": [{"type": "file", "id": "12345", "name": "video.mov"}]},
-        "help_url": "https://developer.box.com/guides/api-calls/permissions-and-errors/common-errors/",
-        "request_id": "abcdef123456"
-    })
-}
-
 /// One `robust` test per type the client decodes, with its example; `COVERED` lists
 /// them for the coverage check, so a type cannot be listed without being tested.
 macro_rules! decoded_types {
@@ -387,12 +222,38 @@ macro_rules! decoded_types {
 }
 
 decoded_types!(
+    access_token_response_decodes_robustly: AccessTokenResponse = access_token(),
     client_error_decodes_robustly: ClientError = client_error(),
     files_decode_robustly: Files = files(),
+    folder_full_decodes_robustly: FolderFull = folder_full(),
+    items_decode_robustly: Items = items(),
+    oauth2_error_decodes_robustly: OAuth2Error = json!({
+        "error": "invalid_grant",
+        "error_description": "The authorization code has expired"
+    }),
     upload_parts_decodes_robustly: UploadParts = upload_parts(),
     upload_session_decodes_robustly: UploadSession = upload_session(),
     uploaded_part_decodes_robustly: UploadedPart = json!({"part": upload_part()}),
+    upload_url_decodes_robustly: UploadUrl = json!({
+        "upload_url": "https://upload-las.app.box.com/api/2.0/files/content?upload_session_id=1234",
+        "upload_token": "Pc3FIOG9vSGV4VHo4QzAyg5T1JvNnJoZ3ExaVNyQWw6WjRsanRKZG5lQk9qUE1BVQP"
+    }),
 );
+
+/// The preflight check's 409 body: the generated client leaves it a `serde_json::Value`
+/// (that call's error bodies have two schemas), so callers decode it as a
+/// `ConflictError` themselves, and that must be as robust as any other.
+#[test]
+fn conflict_error_decodes_robustly() {
+    let mut body = client_error();
+    body["context_info"] = json!({"conflicts": [{
+        "id": "12345", "etag": "1", "type": "file", "sequence_id": "3", "name": "video.mov",
+        "sha1": "85136c79cbf9fe36bb9d05d0639c70c265c18d37",
+        "file_version": {"id": "12345", "type": "file_version",
+                         "sha1": "85136c79cbf9fe36bb9d05d0639c70c265c18d37"}
+    }]});
+    robust::<ConflictError>("ConflictError", &body);
+}
 
 /// Each open enum reachable from a response keeps a value it does not know in
 /// `Unknown`, and writes it back unchanged.
@@ -425,6 +286,8 @@ macro_rules! open_enums {
 }
 
 open_enums!(
+    AccessTokenResponseIssuedTokenType,
+    AccessTokenResponseTokenType,
     ClientErrorCode,
     ClientErrorType,
     FileBaseType,
@@ -440,10 +303,24 @@ open_enums!(
     FileSharedLinkEffectivePermission,
     FileVersionBaseType,
     FolderBaseType,
+    FolderFolderUploadEmailAccess,
+    FolderFullAllowedInviteeRolesItem,
+    FolderFullAllowedSharedLinkAccessLevelsItem,
+    FolderFullSyncState,
+    FolderItemStatus,
+    FolderSharedLinkAccess,
+    FolderSharedLinkEffectiveAccess,
+    FolderSharedLinkEffectivePermission,
+    ItemsOrderItemDirection,
     ResourceScopeScope,
     UploadPartsOrderItemDirection,
     UploadSessionType,
     UserBaseType,
+    WebLinkBaseType,
+    WebLinkItemStatus,
+    WebLinkSharedLinkAccess,
+    WebLinkSharedLinkEffectiveAccess,
+    WebLinkSharedLinkEffectivePermission,
 );
 
 /// An unknown error code inside a real error body lands in `Unknown`: Box returns
@@ -492,7 +369,8 @@ fn type_names(ty: &syn::Type, out: &mut BTreeSet<String>) {
 }
 
 /// The types the client decodes: the success types of its methods (the payloads of
-/// the `…Response` enums it defines), and the default error body of `Error<E>`.
+/// the `…Response` enums it defines), the default error body of `Error<E>`, and the
+/// error bodies of the methods that name another.
 fn decoded_types() -> BTreeSet<String> {
     let client = generated_file("client.rs");
     let mut outcome_enums = std::collections::BTreeMap::new();
@@ -537,10 +415,15 @@ fn decoded_types() -> BTreeSet<String> {
                     if last.ident != "Result" || method.sig.asyncness.is_none() {
                         continue;
                     }
-                    if let syn::PathArguments::AngleBracketed(args) = &last.arguments
-                        && let Some(syn::GenericArgument::Type(ok)) = args.args.first()
-                    {
+                    let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+                        continue;
+                    };
+                    if let Some(syn::GenericArgument::Type(ok)) = args.args.first() {
                         type_names(ok, &mut returned);
+                    }
+                    // `Result<T, Error<E>>`: the error body E of this call.
+                    if let Some(syn::GenericArgument::Type(error)) = args.args.get(1) {
+                        type_names(error, &mut decoded);
                     }
                 }
             }
