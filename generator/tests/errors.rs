@@ -31,6 +31,16 @@ fn message(result: Result<oas_codegen::Output, Error>) -> String {
     }
 }
 
+/// Asserts that `spec` fails with a message holding `expected`.
+#[track_caller]
+fn assert_refused(spec: &str, expected: &str) {
+    let msg = match generate_text("spec.yaml", spec) {
+        Ok(_) => panic!("expected an error {expected:?} from:\n{spec}"),
+        Err(e) => e.to_string(),
+    };
+    assert!(msg.contains(expected), "expected {expected:?} in:\n{msg}");
+}
+
 const MINIMAL: &str = r##"
 openapi: 3.0.3
 info: {title: t, version: "1"}
@@ -357,11 +367,7 @@ fn a_wrong_value_deep_in_a_schema_or_parameter_is_named_exactly() {
         ),
     ];
     for (spec, expected) in cases {
-        let msg = match generate_text("spec.yaml", &spec) {
-            Ok(_) => panic!("expected an error {expected:?} from:\n{spec}"),
-            Err(e) => e.to_string(),
-        };
-        assert!(msg.contains(expected), "expected {expected:?} in:\n{msg}");
+        assert_refused(&spec, expected);
     }
 }
 
@@ -389,16 +395,6 @@ components:
   schemas:
     Blob: {type: string, format: binary}
 "##;
-
-/// Asserts that `spec` fails with a message holding `expected`.
-#[track_caller]
-fn assert_refused(spec: &str, expected: &str) {
-    let msg = match generate_text("spec.yaml", spec) {
-        Ok(_) => panic!("expected an error {expected:?} from:\n{spec}"),
-        Err(e) => e.to_string(),
-    };
-    assert!(msg.contains(expected), "expected {expected:?} in:\n{msg}");
-}
 
 #[test]
 fn the_multipart_base_case_generates_typed_parts() {

@@ -80,6 +80,18 @@ async fn send(
     (status, mock.requests())
 }
 
+/// Sends `form` as `PUT_PART` and returns what the server got.
+async fn send_multipart(
+    form: Multipart,
+    canned: Vec<Canned>,
+    retry: RetryPolicy,
+) -> (Result<u16, SendError>, Vec<Recorded>) {
+    let attach = |request: &mut Request| {
+        request.multipart(form).unwrap();
+    };
+    send(attach, canned, retry).await
+}
+
 fn file_with(contents: &[u8]) -> tempfile::NamedTempFile {
     let file = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(file.path(), contents).unwrap();
@@ -114,14 +126,7 @@ async fn multipart_parts_parse_back_in_order_with_their_headers() {
         "application/octet-stream",
     );
 
-    let (status, requests) = send(
-        |request| {
-            request.multipart(form).unwrap();
-        },
-        vec![],
-        RetryPolicy::none(),
-    )
-    .await;
+    let (status, requests) = send_multipart(form, vec![], RetryPolicy::none()).await;
     assert_eq!(status.unwrap(), 200);
     let recorded = &requests[0];
     assert!(
@@ -174,14 +179,7 @@ async fn quotes_and_line_breaks_in_names_cannot_add_a_header_or_a_part() {
         FilePart::from_bytes("x", "evil\".txt\r\n\r\n--boundary"),
         "application/octet-stream",
     );
-    let (_, requests) = send(
-        |request| {
-            request.multipart(form).unwrap();
-        },
-        vec![],
-        RetryPolicy::none(),
-    )
-    .await;
+    let (_, requests) = send_multipart(form, vec![], RetryPolicy::none()).await;
     let parts = parse(&requests[0]).await;
     assert_eq!(
         parts,
@@ -209,14 +207,7 @@ async fn a_part_of_unknown_length_is_sent_in_chunks_without_content_length() {
         FilePart::from_stream(chunks, None, "f.txt"),
         "text/plain",
     );
-    let (_, requests) = send(
-        |request| {
-            request.multipart(form).unwrap();
-        },
-        vec![],
-        RetryPolicy::none(),
-    )
-    .await;
+    let (_, requests) = send_multipart(form, vec![], RetryPolicy::none()).await;
     let recorded = &requests[0];
     assert_eq!(recorded.header("content-length"), None);
     assert_eq!(recorded.header("transfer-encoding"), Some("chunked"));
@@ -233,14 +224,7 @@ async fn a_part_whose_stream_breaks_its_length_fails_naming_the_part() {
         FilePart::from_stream(short, Some(10), "f.bin"),
         "application/octet-stream",
     );
-    let (status, _) = send(
-        |request| {
-            request.multipart(form).unwrap();
-        },
-        vec![],
-        RetryPolicy::none(),
-    )
-    .await;
+    let (status, _) = send_multipart(form, vec![], RetryPolicy::none()).await;
     let error = status.unwrap_err();
     let chain = std::iter::successors(
         Some(&error as &dyn std::error::Error),
@@ -277,10 +261,8 @@ async fn retries_send_a_multipart_body_of_bytes_and_files_again() {
         FilePart::from_bytes(vec![1u8; 100_000], "more.bin"),
         "application/octet-stream",
     );
-    let (status, requests) = send(
-        |request| {
-            request.multipart(form).unwrap();
-        },
+    let (status, requests) = send_multipart(
+        form,
         vec![Canned::new(503, "busy"), Canned::new(503, "busy")],
         fast_retries(5),
     )
@@ -304,14 +286,8 @@ async fn a_multipart_body_with_a_streamed_part_is_never_sent_twice() {
         FilePart::from_stream(stream, Some(4), "f.bin"),
         "application/octet-stream",
     );
-    let (status, requests) = send(
-        |request| {
-            request.multipart(form).unwrap();
-        },
-        vec![Canned::new(503, "busy")],
-        fast_retries(5),
-    )
-    .await;
+    let (status, requests) =
+        send_multipart(form, vec![Canned::new(503, "busy")], fast_retries(5)).await;
     assert_eq!(status.unwrap(), 503);
     assert_eq!(requests.len(), 1);
 }

@@ -234,13 +234,6 @@ mod tests {
     fn a_multipart_body_is_a_field_per_part_in_order_after_the_parameters() {
         let mut op = operation("upload", "POST", "/files");
         op.header_params = vec![param("if_match", "if-match", TypeRef::String, false)];
-        let part = |rust_name: &str, required: bool, encoding: PartEncoding| Part {
-            rust_name: rust_name.into(),
-            wire_name: rust_name.into(),
-            required,
-            docs: None,
-            encoding,
-        };
         let parts = vec![
             part(
                 "attributes",

@@ -385,13 +385,6 @@ mod tests {
     fn a_multipart_body_adds_each_part_in_order_and_moves_files_out_of_the_request() {
         let mut op = operation("upload", "POST", "/files");
         op.request_type = Some("UploadRequest".into());
-        let part = |rust_name: &str, required: bool, encoding: PartEncoding| Part {
-            rust_name: rust_name.into(),
-            wire_name: format!("{rust_name}-part"),
-            required,
-            docs: None,
-            encoding,
-        };
         let text = |list: bool, content_type: Option<&str>| PartEncoding::Text {
             ty: TypeRef::String,
             list,
@@ -400,15 +393,18 @@ mod tests {
         let binary = PartEncoding::Binary {
             content_type: "image/png".into(),
         };
+        // The wire name is what the form is given; the Rust name only reads the request.
+        let mut attributes = part(
+            "attributes",
+            true,
+            PartEncoding::Json {
+                ty: named("Attributes"),
+                content_type: "application/json".into(),
+            },
+        );
+        attributes.wire_name = "attributes-part".into();
         let parts = vec![
-            part(
-                "attributes",
-                true,
-                PartEncoding::Json {
-                    ty: named("Attributes"),
-                    content_type: "application/json".into(),
-                },
-            ),
+            attributes,
             part("tags", false, text(true, None)),
             part("note", true, text(false, Some("text/plain; charset=utf-8"))),
             part("file", true, binary.clone()),
@@ -426,11 +422,11 @@ mod tests {
                 let mut form = ::oas_runtime::Multipart::new();
                 form.json("attributes-part", &request.attributes, "application/json")?;
                 if let Some(value) = &request.tags {
-                    for item in value { form.text("tags-part", item, None)?; }
+                    for item in value { form.text("tags", item, None)?; }
                 }
-                form.text("note-part", &request.note, Some("text/plain; charset=utf-8"))?;
-                form.file("file-part", request.file, "image/png");
-                if let Some(value) = request.thumbnail { form.file("thumbnail-part", value, "image/png"); }
+                form.text("note", &request.note, Some("text/plain; charset=utf-8"))?;
+                form.file("file", request.file, "image/png");
+                if let Some(value) = request.thumbnail { form.file("thumbnail", value, "image/png"); }
                 http.multipart(form)?;
             },
         );
