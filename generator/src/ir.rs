@@ -184,7 +184,8 @@ pub struct Operation {
     pub header_params: Vec<Param>,
     /// Request body.
     pub body: Option<RequestBody>,
-    /// Name of the request struct, when the operation has query, header or non-JSON body inputs.
+    /// Name of the request struct, when the operation has query or header parameters,
+    /// or a multipart or bytes body.
     pub request_type: Option<String>,
     /// Success outcomes, by status.
     pub outcomes: Vec<Outcome>,
@@ -231,8 +232,65 @@ pub struct RequestBody {
 pub enum BodyKind {
     /// Serialized as JSON.
     Json(TypeRef),
+    /// `application/x-www-form-urlencoded`: a struct (or map) of text fields,
+    /// serialized as a form in declared order.
+    Form {
+        /// The body's type.
+        ty: TypeRef,
+        /// The wire names of its fields, in declared order (none for a map).
+        fields: Vec<String>,
+    },
+    /// `multipart/form-data`: one part per property of the schema, each a field of
+    /// the operation's request struct.
+    Multipart {
+        /// The parts, in the order the schema declares them (servers may refuse
+        /// another order).
+        parts: Vec<Part>,
+    },
     /// Raw bytes or a byte stream, sent as they are.
     Bytes,
+}
+
+/// A part of a multipart body.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Part {
+    /// Rust field name in the request struct.
+    pub rust_name: String,
+    /// The part's name on the wire.
+    pub wire_name: String,
+    /// Listed in `required` (else it is sent only when set).
+    pub required: bool,
+    /// Doc comment.
+    pub docs: Option<String>,
+    /// How the part's content is written.
+    pub encoding: PartEncoding,
+}
+
+/// How a part's content is written.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PartEncoding {
+    /// JSON text (objects, lists of objects, anything the encoding says is JSON).
+    Json {
+        /// The value's type.
+        ty: TypeRef,
+        /// The part's `Content-Type` (`application/json` unless the encoding says).
+        content_type: String,
+    },
+    /// The text form of a scalar or enum; a list of them is one part per item.
+    Text {
+        /// The value's type.
+        ty: TypeRef,
+        /// The type is a list: one part per item, all with the part's name.
+        list: bool,
+        /// The part's `Content-Type` when the encoding names one (else none is sent,
+        /// which means `text/plain`).
+        content_type: Option<String>,
+    },
+    /// A file (`type: string, format: binary`): bytes or a stream with a file name.
+    Binary {
+        /// The `Content-Type` sent when the caller gives none.
+        content_type: String,
+    },
 }
 
 /// A success outcome of an operation.

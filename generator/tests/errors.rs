@@ -31,6 +31,16 @@ fn message(result: Result<oas_codegen::Output, Error>) -> String {
     }
 }
 
+/// Asserts that `spec` fails with a message holding `expected`.
+#[track_caller]
+fn assert_refused(spec: &str, expected: &str) {
+    let msg = match generate_text("spec.yaml", spec) {
+        Ok(_) => panic!("expected an error {expected:?} from:\n{spec}"),
+        Err(e) => e.to_string(),
+    };
+    assert!(msg.contains(expected), "expected {expected:?} in:\n{msg}");
+}
+
 const MINIMAL: &str = r##"
 openapi: 3.0.3
 info: {title: t, version: "1"}
@@ -357,10 +367,212 @@ fn a_wrong_value_deep_in_a_schema_or_parameter_is_named_exactly() {
         ),
     ];
     for (spec, expected) in cases {
-        let msg = match generate_text("spec.yaml", &spec) {
-            Ok(_) => panic!("expected an error {expected:?} from:\n{spec}"),
-            Err(e) => e.to_string(),
-        };
-        assert!(msg.contains(expected), "expected {expected:?} in:\n{msg}");
+        assert_refused(&spec, expected);
+    }
+}
+
+/// A multipart body with an object part and a file part, for the cases below to break.
+const MULTIPART: &str = r##"
+openapi: 3.0.3
+info: {title: t, version: "1"}
+paths:
+  /files:
+    post:
+      operationId: upload
+      requestBody:
+        content:
+          multipart/form-data:
+            schema:
+              type: object
+              properties:
+                attributes: {type: object, properties: {name: {type: string}}}
+                file: {type: string, format: binary}
+            encoding:
+              file: {contentType: application/octet-stream}
+      responses:
+        "201": {description: ok}
+components:
+  schemas:
+    Blob: {type: string, format: binary}
+"##;
+
+#[test]
+fn the_multipart_base_case_generates_typed_parts() {
+    let output = generate_text("spec.yaml", MULTIPART).unwrap();
+    let client = &output.files["client.rs"];
+    assert!(
+        client.contains("pub file: Option<::oas_runtime::FilePart>,"),
+        "{client}"
+    );
+    assert!(
+        client.contains(r#"form.json("attributes", value, "application/json")?;"#),
+        "{client}"
+    );
+}
+
+#[test]
+fn multipart_encodings_the_generator_cannot_honour_are_named_by_pointer() {
+    const ENCODING: &str = "file: {contentType: application/octet-stream}";
+    const AT: &str = "at /paths/~1files/post/requestBody/content/multipart~1form-data";
+    let cases = [
+        (
+            "file: {headers: {X-Rate: {schema: {type: string}}}}",
+            format!(
+                "{AT}/encoding/file/headers/X-Rate: cannot generate code for headers on a multipart part"
+            ),
+        ),
+        (
+            "file: {style: form}",
+            format!(
+                "{AT}/encoding/file/style: cannot generate code for `style` on a multipart part"
+            ),
+        ),
+        (
+            "file: {explode: true}",
+            format!(
+                "{AT}/encoding/file/explode: cannot generate code for `explode` on a multipart part"
+            ),
+        ),
+        (
+            "file: {contentType: \"image/png, image/jpeg\"}",
+            format!(
+                "{AT}/encoding/file/contentType: cannot generate code for contentType \
+                 \"image/png, image/jpeg\" for a binary part"
+            ),
+        ),
+        (
+            "file: {contentType: \"image/*\"}",
+            format!(
+                "{AT}/encoding/file/contentType: cannot generate code for contentType \"image/*\""
+            ),
+        ),
+        (
+            "attributes: {contentType: application/xml}",
+            format!(
+                "{AT}/encoding/attributes/contentType: cannot generate code for contentType \
+                 \"application/xml\" for a JSON part"
+            ),
+        ),
+        (
+            "attributes: {contentType: multipart/mixed}",
+            format!(
+                "{AT}/encoding/attributes/contentType: cannot generate code for a nested \
+                 multipart part (\"multipart/mixed\")"
+            ),
+        ),
+        (
+            "nope: {contentType: text/plain}",
+            format!("{AT}/encoding/nope: an encoding for \"nope\", which is not a property"),
+        ),
+    ];
+    for (encoding, expected) in cases {
+        assert_refused(&MULTIPART.replace(ENCODING, encoding), &expected);
+    }
+}
+
+#[test]
+fn multipart_schemas_the_generator_cannot_express_are_named_by_pointer() {
+    const AT: &str = "at /paths/~1files/post/requestBody/content/multipart~1form-data";
+    const FILE: &str = "file: {type: string, format: binary}";
+    let object = "            schema:\n              type: object\n";
+    let cases = [
+        (
+            MULTIPART.replace(
+                FILE,
+                "file: {type: array, items: {$ref: \"#/components/schemas/Blob\"}}",
+            ),
+            format!("{AT}/schema/properties/file: cannot generate code for a list of files"),
+        ),
+        (
+            MULTIPART.replace(object, "            schema:\n              type: string\n"),
+            format!(
+                "{AT}/schema: cannot generate code for a multipart/form-data body whose schema \
+                 is not an object with properties"
+            ),
+        ),
+        (
+            MULTIPART.replace(
+                object,
+                "            schema:\n              type: object\n              additionalProperties: true\n",
+            ),
+            format!("{AT}/schema: cannot generate code for `additionalProperties` in a multipart/form-data schema"),
+        ),
+        (
+            MULTIPART.replace("multipart/form-data:", "multipart/mixed:"),
+            "at /paths/~1files/post/requestBody/content/multipart~1mixed: cannot generate code \
+             for a multipart/mixed body"
+                .to_owned(),
+        ),
+        (
+            MULTIPART.replace(
+                "            schema:\n              type: object\n              properties:\n                attributes: {type: object, properties: {name: {type: string}}}\n                file: {type: string, format: binary}\n",
+                "            schema: {$ref: \"#/components/schemas/Blob\"}\n",
+            ),
+            "at /components/schemas/Blob: cannot generate code for a multipart/form-data body \
+             whose schema is not an object"
+                .to_owned(),
+        ),
+    ];
+    for (spec, expected) in cases {
+        assert_refused(&spec, &expected);
+    }
+}
+
+/// A form body of a component, for the cases below to break.
+const FORM: &str = r##"
+openapi: 3.0.3
+info: {title: t, version: "1"}
+paths:
+  /token:
+    post:
+      operationId: token
+      requestBody:
+        content:
+          application/x-www-form-urlencoded:
+            schema: {$ref: "#/components/schemas/Token"}
+      responses:
+        "200": {description: ok}
+components:
+  schemas:
+    Token:
+      type: object
+      properties:
+        grant_type: {type: string, enum: [client_credentials]}
+        scope: {type: string}
+"##;
+
+#[test]
+fn form_fields_without_a_text_form_are_named_by_pointer() {
+    generate_text("spec.yaml", FORM).unwrap();
+    let scope = "scope: {type: string}";
+    let cases = [
+        (
+            FORM.replace(scope, "scope: {type: array, items: {type: string}}"),
+            "at /components/schemas/Token/properties/scope: cannot generate code for field \
+             \"scope\" of a application/x-www-form-urlencoded body, which is not text",
+        ),
+        (
+            FORM.replace(scope, "scope: {type: object, properties: {a: {type: string}}}"),
+            "at /components/schemas/Token/properties/scope: cannot generate code for field \"scope\"",
+        ),
+        (
+            FORM.replace(
+                "            schema: {$ref: \"#/components/schemas/Token\"}\n",
+                "            schema: {$ref: \"#/components/schemas/Token\"}\n            encoding:\n              scope: {style: form}\n",
+            ),
+            "at /paths/~1token/post/requestBody/content/application~1x-www-form-urlencoded/encoding/scope: \
+             cannot generate code for an `encoding` object",
+        ),
+        (
+            FORM.replace(
+                "            schema: {$ref: \"#/components/schemas/Token\"}\n",
+                "            schema: {type: array, items: {type: string}}\n",
+            ),
+            "at /paths/~1token/post/requestBody/content/application~1x-www-form-urlencoded/schema: \
+             cannot generate code for a application/x-www-form-urlencoded body whose schema is not an object",
+        ),
+    ];
+    for (spec, expected) in cases {
+        assert_refused(&spec, expected);
     }
 }

@@ -29,9 +29,11 @@ macro_rules! snapshot_tests {
 
 snapshot_tests!(
     all_of_chain,
+    form,
     free_form,
     headers_binary,
     keyword_names,
+    multipart,
     nullable,
     open_enum,
     outcomes,

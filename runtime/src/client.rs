@@ -301,10 +301,11 @@ impl Client {
         let max_attempts = policy.max_attempts.max(1);
         let can_retry = op.idempotent && body.as_ref().is_none_or(Body::is_replayable);
         let len = body.as_ref().and_then(Body::len);
-        let (bytes, mut stream) = match body.map(|b| b.inner) {
-            None => (None, None),
-            Some(BodyInner::Bytes(bytes)) => (Some(bytes), None),
-            Some(BodyInner::Stream { stream, .. }) => (None, Some(stream)),
+        let (bytes, mut stream, reopen) = match body.map(|b| b.inner) {
+            None => (None, None, None),
+            Some(BodyInner::Bytes(bytes)) => (Some(bytes), None, None),
+            Some(BodyInner::Stream { stream, .. }) => (None, Some(stream), None),
+            Some(BodyInner::Replayable { open, .. }) => (None, None, Some(open)),
         };
 
         let mut attempt = 0;
@@ -313,7 +314,11 @@ impl Client {
             span.record("attempt", attempt);
             let activity = Activity::new();
             let tracked = self.inner.config.read_timeout.is_some();
-            let body = match (&bytes, stream.take()) {
+            // A replayable stream (a file, a multipart body) starts again for each attempt.
+            let stream = stream
+                .take()
+                .or_else(|| reopen.as_deref().map(|open| open()));
+            let body = match (&bytes, stream) {
                 // Cloning `Bytes` shares the buffer; nothing is copied.
                 (Some(bytes), _) if tracked => Some(activity.bytes_body(bytes.clone())),
                 (Some(bytes), _) => Some(reqwest::Body::from(bytes.clone())),

@@ -17,7 +17,7 @@ use futures_util::Stream;
 use tokio::time::Instant;
 
 /// The body is handed to the connection in pieces of this size, so that its progress shows.
-const PIECE: usize = 64 * 1024;
+pub(crate) const PIECE: usize = 64 * 1024;
 
 /// When an attempt last made progress. Clones share it.
 #[derive(Clone)]
@@ -47,10 +47,9 @@ impl Activity {
 
     /// `bytes` as a body whose progress is recorded as the connection takes each piece.
     pub(crate) fn bytes_body(&self, bytes: Bytes) -> reqwest::Body {
-        let pieces = (0..bytes.len())
-            .step_by(PIECE)
-            .map(move |at| Ok::<_, std::io::Error>(bytes.slice(at..(at + PIECE).min(bytes.len()))));
-        self.stream_body(futures_util::stream::iter(pieces))
+        self.stream_body(futures_util::stream::iter(
+            pieces(bytes).map(Ok::<_, std::io::Error>),
+        ))
     }
 
     /// A streamed body whose progress is recorded as the connection takes each chunk.
@@ -88,6 +87,14 @@ impl Activity {
         self.mark();
         output
     }
+}
+
+/// `bytes` cut into pieces of at most [`PIECE`] bytes, each sharing its buffer (no copy),
+/// so that a connection taking them shows progress.
+pub(crate) fn pieces(bytes: Bytes) -> impl Iterator<Item = Bytes> + Send {
+    (0..bytes.len())
+        .step_by(PIECE)
+        .map(move |at| bytes.slice(at..(at + PIECE).min(bytes.len())))
 }
 
 /// A body stream that records progress each time the connection takes a chunk.

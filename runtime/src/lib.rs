@@ -43,6 +43,7 @@ mod client;
 mod config;
 mod error;
 mod idle;
+mod multipart;
 mod open_enum;
 mod operation;
 mod path;
@@ -61,6 +62,7 @@ pub use config::{Config, RetryPolicy};
 pub use error::{
     ApiError, AuthError, ConfigError, DecodeError, Error, InvalidRequest, SendError, TransportError,
 };
+pub use multipart::{FilePart, Multipart};
 pub use operation::{Operation, Server, ServerVariable};
 pub use path::{encode_path_segment, path_segment};
 pub use request::{Body, Request};

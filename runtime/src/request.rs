@@ -2,17 +2,24 @@
 
 use std::fmt;
 use std::io;
+use std::path::{Path, PathBuf};
 use std::pin::Pin;
+use std::sync::Arc;
 
 use bytes::Bytes;
-use futures_util::Stream;
+use futures_util::{Stream, StreamExt, TryStreamExt};
 use http::header::{AUTHORIZATION, CONTENT_TYPE, COOKIE, PROXY_AUTHORIZATION};
 use http::{HeaderMap, HeaderName, HeaderValue, Method};
 use url::Url;
 
 use crate::error::{DisplayUrl, InvalidRequest};
+use crate::idle::PIECE;
+use crate::multipart::Multipart;
 
-type BoxStream = Pin<Box<dyn Stream<Item = Result<Bytes, io::Error>> + Send>>;
+pub(crate) type BoxStream = Pin<Box<dyn Stream<Item = Result<Bytes, io::Error>> + Send>>;
+
+/// Starts a body stream again from its beginning, once per attempt.
+pub(crate) type Reopen = Arc<dyn Fn() -> BoxStream + Send + Sync>;
 
 /// A request to send with [`Client::execute`](crate::Client::execute).
 ///
@@ -100,6 +107,43 @@ impl Request {
         Ok(self)
     }
 
+    /// Serializes `body` as an HTML form now (`application/x-www-form-urlencoded`, with
+    /// serde_urlencoded: fields in declaration order, `None` left out, enums as their
+    /// wire values) and sets it as the body, with that content type.
+    ///
+    /// Fails when `body` is not a flat struct or map of scalars (a list or an object
+    /// in a field has no form encoding). The message never holds a field's value.
+    pub fn form<T: serde::Serialize + ?Sized>(
+        &mut self,
+        body: &T,
+    ) -> Result<&mut Self, InvalidRequest> {
+        let text = serde_urlencoded::to_string(body).map_err(|e| {
+            InvalidRequest::new(format!(
+                "cannot serialize the body as application/x-www-form-urlencoded: {e}"
+            ))
+        })?;
+        self.headers.insert(
+            CONTENT_TYPE,
+            HeaderValue::from_static("application/x-www-form-urlencoded"),
+        );
+        self.body = Some(Body::from(text));
+        Ok(self)
+    }
+
+    /// Sets a `multipart/form-data` body: the parts of `form`, streamed in order
+    /// under a fresh random boundary, with the content type that names it.
+    ///
+    /// Fails when a part cannot be sent (see [`Multipart`]).
+    pub fn multipart(&mut self, form: Multipart) -> Result<&mut Self, InvalidRequest> {
+        let (body, content_type) = form.into_body()?;
+        let value = HeaderValue::from_str(&content_type).map_err(|_| {
+            InvalidRequest::new(format!("{content_type:?} is not a valid content type"))
+        })?;
+        self.headers.insert(CONTENT_TYPE, value);
+        self.body = Some(body);
+        Ok(self)
+    }
+
     /// Sets the body and its content type.
     ///
     /// A content type that is not a valid header value makes
@@ -147,17 +191,27 @@ impl fmt::Debug for Request {
     }
 }
 
-/// The body of a [`Request`]: bytes in memory, or a stream.
+/// The body of a [`Request`]: bytes in memory, a file, or a stream.
 ///
-/// Bytes are sent without being copied, and sent again on a retry; a stream
-/// is sent once, so a request with a streamed body is never retried.
+/// Bytes are sent without being copied, and sent again on a retry; a file
+/// ([`from_path`](Self::from_path)) is read again from its start on a retry;
+/// a stream is sent once, so a request with a streamed body is never retried.
 pub struct Body {
     pub(crate) inner: BodyInner,
 }
 
 pub(crate) enum BodyInner {
     Bytes(Bytes),
-    Stream { stream: BoxStream, len: Option<u64> },
+    Stream {
+        stream: BoxStream,
+        len: Option<u64>,
+    },
+    /// A stream that starts again for each attempt (a file, or a multipart body of
+    /// such parts and bytes).
+    Replayable {
+        open: Reopen,
+        len: Option<u64>,
+    },
 }
 
 impl Body {
@@ -178,6 +232,36 @@ impl Body {
         }
     }
 
+    /// The file at `path`, read in pieces as it is sent (never whole into
+    /// memory), from its start again on each attempt: replayable.
+    ///
+    /// Its length is taken now and sent as `Content-Length`; a file that has
+    /// another length when it is read fails that attempt, naming the file.
+    /// Fails when the file's metadata cannot be read or it is not a file.
+    pub async fn from_path(path: impl AsRef<Path>) -> io::Result<Body> {
+        let path = path.as_ref().to_owned();
+        let metadata = tokio::fs::metadata(&path).await?;
+        if !metadata.is_file() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("{} is not a file", path.display()),
+            ));
+        }
+        let len = metadata.len();
+        let path = Arc::new(path);
+        let open: Reopen = Arc::new(move || {
+            let what = format!("the file {}", path.display());
+            exact_len(read_file(Arc::clone(&path)), len, what)
+        });
+        Ok(Body::replayable(open, Some(len)))
+    }
+
+    pub(crate) fn replayable(open: Reopen, len: Option<u64>) -> Body {
+        Body {
+            inner: BodyInner::Replayable { open, len },
+        }
+    }
+
     /// The length of the body in bytes, if known.
     #[expect(
         clippy::len_without_is_empty,
@@ -186,14 +270,15 @@ impl Body {
     pub fn len(&self) -> Option<u64> {
         match &self.inner {
             BodyInner::Bytes(bytes) => Some(bytes.len() as u64),
-            BodyInner::Stream { len, .. } => *len,
+            BodyInner::Stream { len, .. } | BodyInner::Replayable { len, .. } => *len,
         }
     }
 
     /// Whether the body can be sent again, which a retry needs: true for
-    /// bytes, false for a stream.
+    /// bytes and files (and multipart bodies made only of them), false for a
+    /// stream.
     pub fn is_replayable(&self) -> bool {
-        matches!(self.inner, BodyInner::Bytes(_))
+        !matches!(self.inner, BodyInner::Stream { .. })
     }
 }
 
@@ -202,6 +287,7 @@ impl fmt::Debug for Body {
         let kind = match self.inner {
             BodyInner::Bytes(_) => "bytes",
             BodyInner::Stream { .. } => "stream",
+            BodyInner::Replayable { .. } => "replayable stream",
         };
         f.debug_struct("Body")
             .field("kind", &kind)
@@ -240,4 +326,52 @@ impl From<&'static str> for Body {
     fn from(s: &'static str) -> Body {
         Body::from(Bytes::from_static(s.as_bytes()))
     }
+}
+
+/// The file at `path` as a stream of pieces, opened when first polled.
+fn read_file(path: Arc<PathBuf>) -> BoxStream {
+    let opened = futures_util::stream::once(async move { tokio::fs::File::open(&*path).await });
+    Box::pin(
+        opened
+            .map_ok(|file| tokio_util::io::ReaderStream::with_capacity(file, PIECE))
+            .try_flatten(),
+    )
+}
+
+/// `stream`, failing (with a message naming `what`) as soon as it yields more than
+/// `len` bytes, or ends short of them: a part or file whose length changed after it was
+/// announced must not be sent as something else.
+pub(crate) fn exact_len(stream: BoxStream, len: u64, what: String) -> BoxStream {
+    let mismatch = move |seen: u64, ended: bool| {
+        let how = if ended { "ended after" } else { "went past" };
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("{what} {how} {seen} bytes, but its length was given as {len}"),
+        )
+    };
+    let state = (stream, 0u64, false);
+    Box::pin(futures_util::stream::unfold(
+        state,
+        move |(mut stream, seen, done)| {
+            let mismatch = mismatch.clone();
+            async move {
+                if done {
+                    return None;
+                }
+                match stream.next().await {
+                    Some(Ok(chunk)) => {
+                        let seen = seen.saturating_add(chunk.len() as u64);
+                        if seen > len {
+                            Some((Err(mismatch(seen, false)), (stream, seen, true)))
+                        } else {
+                            Some((Ok(chunk), (stream, seen, false)))
+                        }
+                    }
+                    Some(Err(e)) => Some((Err(e), (stream, seen, true))),
+                    None if seen != len => Some((Err(mismatch(seen, true)), (stream, seen, true))),
+                    None => None,
+                }
+            }
+        },
+    ))
 }

@@ -306,7 +306,7 @@ pub struct UploadPartRequest {
     pub digest: String,
     /// Position of this part, written `bytes <first>-<last>/<file size>` with both bounds inclusive. The first offset is a multiple of `part_size`.
     pub content_range: String,
-    /// Sent as `application/octet-stream`, as it is: owned bytes (`Bytes`, `Vec<u8>`, no copy) or a stream (`Body::from_stream`).
+    /// Sent as `application/octet-stream`, as it is: owned bytes (`Bytes`, `Vec<u8>`, no copy), a file (`Body::from_path`) or a stream (`Body::from_stream`).
     pub body: ::oas_runtime::Body,
 }
 /// A typed client: one async method per operation.

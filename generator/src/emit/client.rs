@@ -201,7 +201,7 @@ fn emit_methods(api: &Api, op: &Operation) -> TokenStream {
 }
 
 /// Inputs other than path parameters, as a parameter and the argument that passes it
-/// on: a request struct, a JSON body, or nothing.
+/// on: a request struct, a JSON or form body, or nothing.
 fn input(op: &Operation) -> (Option<TokenStream>, Option<TokenStream>) {
     match (&op.request_type, &op.body) {
         (Some(t), _) => {
@@ -211,7 +211,7 @@ fn input(op: &Operation) -> (Option<TokenStream>, Option<TokenStream>) {
         (
             None,
             Some(RequestBody {
-                kind: BodyKind::Json(ty),
+                kind: BodyKind::Json(ty) | BodyKind::Form { ty, .. },
                 required,
                 ..
             }),
@@ -256,6 +256,24 @@ fn method_docs(op: &Operation) -> TokenStream {
         doc_text.push_str("\n\n");
     }
     doc_text.push_str(&format!("`{} {}`", op.http_method, op.path));
+    let (what, names): (&str, Vec<&str>) = match op.body.as_ref().map(|b| &b.kind) {
+        Some(BodyKind::Form { fields, .. }) => (
+            "a form (`application/x-www-form-urlencoded`), its fields",
+            fields.iter().map(String::as_str).collect(),
+        ),
+        Some(BodyKind::Multipart { parts }) => (
+            "`multipart/form-data`, its parts",
+            parts.iter().map(|p| p.wire_name.as_str()).collect(),
+        ),
+        _ => ("", Vec::new()),
+    };
+    if !names.is_empty() {
+        let names: Vec<String> = names.iter().map(|n| format!("`{}`", shown(n))).collect();
+        doc_text.push_str(&format!(
+            "\n\nThe body is sent as {what} in this order: {}.",
+            names.join(", ")
+        ));
+    }
     docs(Some(&doc_text))
 }
 

@@ -221,6 +221,17 @@ mod build {
         }
     }
 
+    /// A multipart part whose wire name is its Rust name, without docs.
+    pub fn part(rust_name: &str, required: bool, encoding: PartEncoding) -> Part {
+        Part {
+            rust_name: rust_name.into(),
+            wire_name: rust_name.into(),
+            required,
+            docs: None,
+            encoding,
+        }
+    }
+
     /// A response header of type `String`, without docs.
     pub fn response_header(rust_name: &str, wire_name: &str) -> ResponseHeader {
         ResponseHeader {

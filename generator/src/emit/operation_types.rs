@@ -5,9 +5,11 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::docs::docs;
+use super::docs::{docs, shown};
 use super::{ident, type_tokens};
-use crate::ir::{BodyKind, Operation, Outcome, OutcomeBody, Param, RequestBody};
+use crate::ir::{
+    BodyKind, Operation, Outcome, OutcomeBody, Param, Part, PartEncoding, RequestBody,
+};
 
 /// The request struct and response enum of an operation, those it has.
 pub(super) fn emit_operation_types(op: &Operation) -> TokenStream {
@@ -19,11 +21,6 @@ pub(super) fn emit_operation_types(op: &Operation) -> TokenStream {
         out.extend(emit_response_enum(op, response_type));
     }
     out
-}
-
-/// Whether a body is multipart, whose `Content-Type` (with its boundary) the caller gives.
-pub(super) fn is_multipart(body: &RequestBody) -> bool {
-    body.media_type.starts_with("multipart/")
 }
 
 /// The inputs of an operation other than its path parameters.
@@ -59,17 +56,18 @@ fn request_param(p: &Param) -> TokenStream {
     quote! { #doc pub #field: #ty, }
 }
 
-/// The `body` field, and for a multipart body its `content_type`.
+/// The body's fields: `body` (its type, or a `Body` of bytes), or one per multipart part.
 fn request_body(body: &RequestBody) -> TokenStream {
     let mut text = body.docs.clone().unwrap_or_default();
     let ty = match &body.kind {
-        BodyKind::Json(ty) => type_tokens(ty),
+        BodyKind::Json(ty) | BodyKind::Form { ty, .. } => type_tokens(ty),
+        BodyKind::Multipart { parts } => return parts.iter().map(part_field).collect(),
         BodyKind::Bytes => {
             if !text.is_empty() {
                 text.push_str("\n\n");
             }
             text.push_str(&format!(
-                "Sent as `{}`, as it is: owned bytes (`Bytes`, `Vec<u8>`, no copy) or a stream (`Body::from_stream`).",
+                "Sent as `{}`, as it is: owned bytes (`Bytes`, `Vec<u8>`, no copy), a file (`Body::from_path`) or a stream (`Body::from_stream`).",
                 body.media_type
             ));
             quote! { ::oas_runtime::Body }
@@ -81,13 +79,53 @@ fn request_body(body: &RequestBody) -> TokenStream {
     } else {
         quote! { Option<#ty> }
     };
-    let content_type = is_multipart(body).then(|| {
-        quote! {
-            /// The `Content-Type` of the body, with its multipart boundary.
-            pub content_type: String,
+    quote! { #doc pub body: #ty, }
+}
+
+/// The field of a multipart part: its value, or for a file an `oas_runtime::FilePart`.
+fn part_field(part: &Part) -> TokenStream {
+    let mut text = part
+        .docs
+        .as_deref()
+        .map(str::trim)
+        .unwrap_or_default()
+        .to_owned();
+    if !text.is_empty() {
+        text.push_str("\n\n");
+    }
+    let wire = shown(&part.wire_name);
+    let ty = match &part.encoding {
+        PartEncoding::Json { ty, content_type } => {
+            text.push_str(&format!(
+                "The `{wire}` part, as JSON (`{}`).",
+                shown(content_type)
+            ));
+            type_tokens(ty)
         }
-    });
-    quote! { #doc pub body: #ty, #content_type }
+        PartEncoding::Text { ty, list, .. } => {
+            text.push_str(&if *list {
+                format!("The `{wire}` parts, one per item, as text.")
+            } else {
+                format!("The `{wire}` part, as text.")
+            });
+            type_tokens(ty)
+        }
+        PartEncoding::Binary { content_type } => {
+            text.push_str(&format!(
+                "The `{wire}` part: a file (bytes, a path or a stream, with a file name), sent as `{}` unless it names its own content type.",
+                shown(content_type)
+            ));
+            quote! { ::oas_runtime::FilePart }
+        }
+    };
+    let doc = docs(Some(&text));
+    let field = ident(&part.rust_name);
+    let ty = if part.required {
+        ty
+    } else {
+        quote! { Option<#ty> }
+    };
+    quote! { #doc pub #field: #ty, }
 }
 
 /// The outcomes of an operation, one variant per success status.
@@ -172,7 +210,7 @@ mod tests {
         op.query_params = vec![param("limit", "limit", TypeRef::I32, false)];
         op.header_params = vec![param("digest", "digest", TypeRef::String, true)];
         op.body = Some(RequestBody {
-            media_type: "multipart/form-data".into(),
+            media_type: "application/octet-stream".into(),
             kind: BodyKind::Bytes,
             required: true,
             docs: None,
@@ -187,8 +225,58 @@ mod tests {
             [
                 "limit: Option<i32>",
                 "digest: String",
-                "body: ::oas_runtime::Body",
-                "content_type: String"
+                "body: ::oas_runtime::Body"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_multipart_body_is_a_field_per_part_in_order_after_the_parameters() {
+        let mut op = operation("upload", "POST", "/files");
+        op.header_params = vec![param("if_match", "if-match", TypeRef::String, false)];
+        let parts = vec![
+            part(
+                "attributes",
+                true,
+                PartEncoding::Json {
+                    ty: named("Attributes"),
+                    content_type: "application/json".into(),
+                },
+            ),
+            part(
+                "tags",
+                false,
+                PartEncoding::Text {
+                    ty: TypeRef::Vec(Box::new(TypeRef::String)),
+                    list: true,
+                    content_type: None,
+                },
+            ),
+            part(
+                "file",
+                true,
+                PartEncoding::Binary {
+                    content_type: "application/octet-stream".into(),
+                },
+            ),
+        ];
+        op.body = Some(RequestBody {
+            media_type: "multipart/form-data".into(),
+            kind: BodyKind::Multipart { parts },
+            required: false,
+            docs: None,
+        });
+        op.request_type = Some("UploadRequest".into());
+        let [syn::Item::Struct(request)] = &items(emit_operation_types(&op))[..] else {
+            panic!("not one struct");
+        };
+        assert_eq!(
+            fields(&request.fields),
+            [
+                "if_match: Option<String>",
+                "attributes: Attributes",
+                "tags: Option<Vec<String>>",
+                "file: ::oas_runtime::FilePart"
             ]
         );
     }

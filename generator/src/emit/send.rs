@@ -6,8 +6,9 @@ use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 
 use super::ident;
-use super::operation_types::is_multipart;
-use crate::ir::{BodyKind, Operation, Outcome, OutcomeBody, Param, RequestBody, TypeRef};
+use crate::ir::{
+    BodyKind, Operation, Outcome, OutcomeBody, Param, Part, PartEncoding, RequestBody, TypeRef,
+};
 use crate::naming::shouty;
 
 /// The encoded path: the template with each parameter percent-encoded as one segment.
@@ -110,7 +111,8 @@ fn add_header(p: &Param) -> TokenStream {
 }
 
 /// Attaches the body (when set), from the request struct or the method's `body`
-/// argument: JSON, or bytes sent as they are under the body's media type.
+/// argument: JSON, a form, multipart parts, or bytes sent as they are under the body's
+/// media type.
 fn attach_body(op: &Operation, body: &RequestBody) -> TokenStream {
     let media = &body.media_type;
     let has_request = op.request_type.is_some();
@@ -120,32 +122,83 @@ fn attach_body(op: &Operation, body: &RequestBody) -> TokenStream {
         quote! { body }
     };
     match &body.kind {
-        // `json` sets `application/json`; another JSON media type replaces it.
-        BodyKind::Json(_) => {
-            let media = (media != "application/json")
-                .then(|| quote! { http.header("content-type", #media)?; });
+        BodyKind::Json(_) | BodyKind::Form { .. } => {
+            let (set, default_media) = match &body.kind {
+                BodyKind::Json(_) => (quote! { json }, "application/json"),
+                _ => (quote! { form }, "application/x-www-form-urlencoded"),
+            };
+            // `json` and `form` set their media type; another one (`…+json`, a
+            // charset) replaces it.
+            let media =
+                (media != default_media).then(|| quote! { http.header("content-type", #media)?; });
             match (body.required, has_request) {
-                (true, true) => quote! { http.json(&#source)?; #media },
-                (true, false) => quote! { http.json(#source)?; #media },
+                (true, true) => quote! { http.#set(&#source)?; #media },
+                (true, false) => quote! { http.#set(#source)?; #media },
                 (false, true) => {
-                    quote! { if let Some(body) = &#source { http.json(body)?; #media } }
+                    quote! { if let Some(body) = &#source { http.#set(body)?; #media } }
                 }
                 (false, false) => {
-                    quote! { if let Some(body) = #source { http.json(body)?; #media } }
+                    quote! { if let Some(body) = #source { http.#set(body)?; #media } }
                 }
             }
         }
+        // The runtime sets `multipart/form-data` with the boundary it chose.
+        BodyKind::Multipart { parts } => {
+            let parts = parts.iter().map(add_part);
+            quote! {
+                let mut form = ::oas_runtime::Multipart::new();
+                #( #parts )*
+                http.multipart(form)?;
+            }
+        }
         BodyKind::Bytes => {
-            let set = if is_multipart(body) {
-                quote! { http.body(body, #media); http.header("content-type", &request.content_type)?; }
-            } else {
-                quote! { http.body(body, #media); }
-            };
+            let set = quote! { http.body(body, #media); };
             if body.required {
                 quote! { let body = #source; #set }
             } else {
                 quote! { if let Some(body) = #source { #set } }
             }
+        }
+    }
+}
+
+/// Adds one part from the request struct (when set): JSON, text (a part per item
+/// of a list) or a file, moved out of the request.
+fn add_part(part: &Part) -> TokenStream {
+    let wire = &part.wire_name;
+    let field = ident(&part.rust_name);
+    let add = |value: TokenStream| match &part.encoding {
+        PartEncoding::Json { content_type, .. } => {
+            quote! { form.json(#wire, #value, #content_type)?; }
+        }
+        PartEncoding::Text {
+            list, content_type, ..
+        } => {
+            let content_type = match content_type {
+                Some(ct) => quote! { Some(#ct) },
+                None => quote! { None },
+            };
+            if *list {
+                quote! { for item in #value { form.text(#wire, item, #content_type)?; } }
+            } else {
+                quote! { form.text(#wire, #value, #content_type)?; }
+            }
+        }
+        PartEncoding::Binary { content_type } => {
+            quote! { form.file(#wire, #value, #content_type); }
+        }
+    };
+    let file = matches!(part.encoding, PartEncoding::Binary { .. });
+    match (part.required, file) {
+        (true, true) => add(quote! { request.#field }),
+        (true, false) => add(quote! { &request.#field }),
+        (false, true) => {
+            let inner = add(quote! { value });
+            quote! { if let Some(value) = request.#field { #inner } }
+        }
+        (false, false) => {
+            let inner = add(quote! { value });
+            quote! { if let Some(value) = &request.#field { #inner } }
         }
     }
 }
@@ -300,21 +353,81 @@ mod tests {
     }
 
     #[test]
-    fn a_multipart_body_is_sent_with_the_callers_content_type() {
+    fn a_form_body_is_sent_like_json_with_its_own_media_type() {
+        let op = operation("token", "POST", "/token");
+        let body = RequestBody {
+            media_type: "application/x-www-form-urlencoded".into(),
+            kind: BodyKind::Form {
+                ty: named("TokenRequest"),
+                fields: vec!["grant_type".into()],
+            },
+            required: true,
+            docs: None,
+        };
+        assert_tokens(attach_body(&op, &body), quote! { http.form(body)?; });
+        let body = RequestBody {
+            media_type: "application/x-www-form-urlencoded; charset=utf-8".into(),
+            required: false,
+            ..body
+        };
+        assert_tokens(
+            attach_body(&op, &body),
+            quote! {
+                if let Some(body) = body {
+                    http.form(body)?;
+                    http.header("content-type", "application/x-www-form-urlencoded; charset=utf-8")?;
+                }
+            },
+        );
+    }
+
+    #[test]
+    fn a_multipart_body_adds_each_part_in_order_and_moves_files_out_of_the_request() {
         let mut op = operation("upload", "POST", "/files");
         op.request_type = Some("UploadRequest".into());
+        let text = |list: bool, content_type: Option<&str>| PartEncoding::Text {
+            ty: TypeRef::String,
+            list,
+            content_type: content_type.map(String::from),
+        };
+        let binary = PartEncoding::Binary {
+            content_type: "image/png".into(),
+        };
+        // The wire name is what the form is given; the Rust name only reads the request.
+        let mut attributes = part(
+            "attributes",
+            true,
+            PartEncoding::Json {
+                ty: named("Attributes"),
+                content_type: "application/json".into(),
+            },
+        );
+        attributes.wire_name = "attributes-part".into();
+        let parts = vec![
+            attributes,
+            part("tags", false, text(true, None)),
+            part("note", true, text(false, Some("text/plain; charset=utf-8"))),
+            part("file", true, binary.clone()),
+            part("thumbnail", false, binary),
+        ];
         let body = RequestBody {
             media_type: "multipart/form-data".into(),
-            kind: BodyKind::Bytes,
+            kind: BodyKind::Multipart { parts },
             required: true,
             docs: None,
         };
         assert_tokens(
             attach_body(&op, &body),
             quote! {
-                let body = request.body;
-                http.body(body, "multipart/form-data");
-                http.header("content-type", &request.content_type)?;
+                let mut form = ::oas_runtime::Multipart::new();
+                form.json("attributes-part", &request.attributes, "application/json")?;
+                if let Some(value) = &request.tags {
+                    for item in value { form.text("tags", item, None)?; }
+                }
+                form.text("note", &request.note, Some("text/plain; charset=utf-8"))?;
+                form.file("file", request.file, "image/png");
+                if let Some(value) = request.thumbnail { form.file("thumbnail", value, "image/png"); }
+                http.multipart(form)?;
             },
         );
     }

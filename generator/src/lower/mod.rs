@@ -11,11 +11,13 @@
 //! - `names`: Rust names of components, operations and inline types;
 //! - `types`: what a schema becomes (direct type, enum, union, struct) at a use site;
 //! - `merge`: the fields of an object and its `allOf` parts, merged into one struct;
-//! - `operations`: parameters, request bodies and servers of an operation;
+//! - `operations`: parameters and servers of an operation;
+//! - `bodies`: its request body (JSON, form, multipart parts, bytes);
 //! - `responses`: its outcomes, response headers and error body.
 //!
 //! What needs every type at once is left to the IR [`passes`](crate::passes).
 
+mod bodies;
 mod merge;
 mod names;
 mod operations;

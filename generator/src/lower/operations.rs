@@ -6,7 +6,7 @@ use indexmap::IndexMap;
 use openapiv3::{Parameter, ParameterSchemaOrContent, QueryStyle};
 
 use super::Lowerer;
-use super::names::{body_ctx, member_ctx, request_ctx, response_ctx};
+use super::names::{member_ctx, request_ctx, response_ctx};
 use super::select::SelectedOperation;
 use crate::error::Error;
 use crate::ir::*;
@@ -33,11 +33,13 @@ impl<'a> Lowerer<'a> {
         let pointer = op.pointer.as_str();
 
         let params = self.gather_params(op)?;
+        // The Rust names of the request struct's fields: parameters, then parts.
+        let mut names = Namespace::default();
         let Params {
             path: path_params,
             query: query_params,
             header: header_params,
-        } = self.lower_params(&params, &camel_name)?;
+        } = self.lower_params(&params, &camel_name, &mut names)?;
         let path_params = self.order_path_params(op, path_params)?;
 
         let body = match &operation.request_body {
@@ -45,6 +47,7 @@ impl<'a> Lowerer<'a> {
                 body,
                 &camel_name,
                 &format!("{pointer}/requestBody"),
+                &mut names,
             )?),
             None => None,
         };
@@ -59,7 +62,7 @@ impl<'a> Lowerer<'a> {
             || matches!(
                 &body,
                 Some(RequestBody {
-                    kind: BodyKind::Bytes,
+                    kind: BodyKind::Bytes | BodyKind::Multipart { .. },
                     ..
                 })
             );
@@ -136,12 +139,11 @@ impl<'a> Lowerer<'a> {
         &mut self,
         params: &[(&'a Parameter, String)],
         camel_name: &str,
+        names: &mut Namespace,
     ) -> Result<Params, Error> {
-        let mut param_names = Namespace::default();
         let mut lowered = Params::default();
         for (param, param_pointer) in params {
-            let lowered_param =
-                self.lower_param(param, param_pointer, camel_name, &mut param_names)?;
+            let lowered_param = self.lower_param(param, param_pointer, camel_name, names)?;
             match param {
                 Parameter::Path { .. } => lowered.path.push(lowered_param),
                 Parameter::Query { .. } => lowered.query.push(lowered_param),
@@ -190,7 +192,7 @@ impl<'a> Lowerer<'a> {
         }
         // OpenAPI does not say how a form-style query serializes an object (or a
         // list of them); Box reads such a parameter as JSON text, so it is sent so.
-        let json = !self.is_scalar_or_list(&lowered.ty);
+        let json = !self.is_text_or_list(&lowered.ty);
         if json && !matches!(param, Parameter::Query { .. }) {
             return Err(self.construct(param_pointer, "an object-typed path or header parameter"));
         }
@@ -237,62 +239,6 @@ impl<'a> Lowerer<'a> {
         }
         path_params.sort_by_key(|p| placeholders.iter().position(|n| n == &p.wire_name));
         Ok(path_params)
-    }
-
-    /// Whether a parameter of type `ty` is sent as text: a scalar, an enum, or a list
-    /// of them (not of lists).
-    fn is_scalar_or_list(&self, ty: &TypeRef) -> bool {
-        match ty {
-            TypeRef::Vec(inner) => {
-                self.is_scalar_or_list(inner) && !matches!(**inner, TypeRef::Vec(_))
-            }
-            TypeRef::Named(name) => match self.types.get(name).map(|t| &t.kind) {
-                Some(TypeKind::Enum { .. }) => true,
-                Some(TypeKind::Alias(inner)) => self.is_scalar_or_list(inner),
-                _ => false,
-            },
-            TypeRef::Json | TypeRef::JsonObject | TypeRef::Map(_) => false,
-            _ => true,
-        }
-    }
-
-    /// The request body: JSON of its schema's type when it has a JSON media type, else bytes.
-    fn lower_request_body(
-        &mut self,
-        body: &'a openapiv3::ReferenceOr<openapiv3::RequestBody>,
-        camel_name: &str,
-        pointer: &str,
-    ) -> Result<RequestBody, Error> {
-        let body = self.resolve_component(body, "requestBodies", |c| &c.request_bodies, pointer)?;
-        let Some((media_type, content)) = pick_media_type(&body.content) else {
-            return Err(self.invalid(
-                &format!("{pointer}/content"),
-                "a request body with no media type",
-            ));
-        };
-        let content_pointer = format!("{pointer}/content/{}", escape_pointer(media_type));
-        let kind = if is_json_media(media_type) {
-            let ty = match &content.schema {
-                Some(schema) => {
-                    self.type_of(
-                        schema.into(),
-                        &body_ctx(camel_name),
-                        &format!("{content_pointer}/schema"),
-                    )?
-                    .ty
-                }
-                None => TypeRef::Json,
-            };
-            BodyKind::Json(ty)
-        } else {
-            BodyKind::Bytes
-        };
-        Ok(RequestBody {
-            media_type: media_type.clone(),
-            kind,
-            required: body.required,
-            docs: body.description.clone(),
-        })
     }
 
     /// The operation's server (its own, else its path item's, else the spec's), registered once.

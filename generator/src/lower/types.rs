@@ -437,6 +437,51 @@ impl<'a> Lowerer<'a> {
             discriminator: discriminator.map(|d| d.property_name.clone()),
         })
     }
+
+    /// A type through the aliases that name it.
+    pub(super) fn resolve_alias(&self, ty: &TypeRef) -> TypeRef {
+        let mut ty = ty.clone();
+        for _ in 0..32 {
+            match &ty {
+                TypeRef::Named(name) => match self.types.get(name).map(|t| &t.kind) {
+                    Some(TypeKind::Alias(inner)) => ty = inner.clone(),
+                    _ => break,
+                },
+                _ => break,
+            }
+        }
+        ty
+    }
+
+    /// Whether a value of type `ty` has a text form: a scalar or an enum.
+    pub(super) fn is_text(&self, ty: &TypeRef) -> bool {
+        match self.resolve_alias(ty) {
+            TypeRef::Named(name) => {
+                matches!(
+                    self.types.get(&name).map(|t| &t.kind),
+                    Some(TypeKind::Enum { .. })
+                )
+            }
+            TypeRef::Json | TypeRef::JsonObject | TypeRef::Map(_) | TypeRef::Vec(_) => false,
+            // A list item that may be null: its text when it is not.
+            TypeRef::Option(inner) => self.is_text(&inner),
+            TypeRef::String
+            | TypeRef::Bool
+            | TypeRef::I32
+            | TypeRef::I64
+            | TypeRef::F64
+            | TypeRef::DateTime
+            | TypeRef::Date => true,
+        }
+    }
+
+    /// Whether `ty` is text or a list of text (a query parameter, a repeated part).
+    pub(super) fn is_text_or_list(&self, ty: &TypeRef) -> bool {
+        match self.resolve_alias(ty) {
+            TypeRef::Vec(item) => self.is_text(&item),
+            _ => self.is_text(ty),
+        }
+    }
 }
 
 /// An open enum of `values` (a repeated value once).
