@@ -261,18 +261,6 @@ pub struct ListUploadSessionPartsRequest {
     /// Largest number of parts to return in one page (1000 at most).
     pub limit: Option<i64>,
 }
-/// Inputs of [`Client::request_access_token`].
-#[derive(Debug)]
-pub struct RequestAccessTokenRequest {
-    /// Sent as `application/x-www-form-urlencoded`, as it is: owned bytes (`Bytes`, `Vec<u8>`, no copy) or a stream (`Body::from_stream`).
-    pub body: ::oas_runtime::Body,
-}
-/// Inputs of [`Client::revoke_access_token`].
-#[derive(Debug)]
-pub struct RevokeAccessTokenRequest {
-    /// Sent as `application/x-www-form-urlencoded`, as it is: owned bytes (`Bytes`, `Vec<u8>`, no copy) or a stream (`Body::from_stream`).
-    pub body: ::oas_runtime::Body,
-}
 /// Inputs of [`Client::upload_file`].
 #[derive(Debug)]
 pub struct UploadFileRequest {
@@ -280,10 +268,14 @@ pub struct UploadFileRequest {
     pub fields: Option<Vec<String>>,
     /// Hex SHA-1 of the file's bytes (despite the header's name); Box refuses the upload when what arrives has another digest.
     pub content_md5: Option<String>,
-    /// Sent as `multipart/form-data`, as it is: owned bytes (`Bytes`, `Vec<u8>`, no copy) or a stream (`Body::from_stream`).
-    pub body: ::oas_runtime::Body,
-    /// The `Content-Type` of the body, with its multipart boundary.
-    pub content_type: String,
+    /// JSON part with the new file's name and folder; it must come before `file`.
+    ///
+    /// The `attributes` part, as JSON (`application/json`).
+    pub attributes: UploadFileBodyAttributes,
+    /// The bytes of the file; this part comes after `attributes`.
+    ///
+    /// The `file` part: a file (bytes, a path or a stream, with a file name), sent as `application/octet-stream` unless it names its own content type.
+    pub file: ::oas_runtime::FilePart,
 }
 /// Inputs of [`Client::upload_file_version`].
 #[derive(Debug)]
@@ -294,10 +286,14 @@ pub struct UploadFileVersionRequest {
     pub if_match: Option<String>,
     /// Hex SHA-1 of the file's bytes (despite the header's name); Box refuses the upload when what arrives has another digest.
     pub content_md5: Option<String>,
-    /// Sent as `multipart/form-data`, as it is: owned bytes (`Bytes`, `Vec<u8>`, no copy) or a stream (`Body::from_stream`).
-    pub body: ::oas_runtime::Body,
-    /// The `Content-Type` of the body, with its multipart boundary.
-    pub content_type: String,
+    /// JSON part with the version's details; it must come before `file`.
+    ///
+    /// The `attributes` part, as JSON (`application/json`).
+    pub attributes: UploadFileVersionBodyAttributes,
+    /// The bytes of the new version; this part comes after `attributes`.
+    ///
+    /// The `file` part: a file (bytes, a path or a stream, with a file name), sent as `application/octet-stream` unless it names its own content type.
+    pub file: ::oas_runtime::FilePart,
 }
 /// Inputs of [`Client::upload_part`].
 #[derive(Debug)]
@@ -729,16 +725,17 @@ impl Client {
     /// Trades a grant for an access token: an app's client credentials, a signed JWT assertion, a refresh token, a code from the browser sign-in, or an existing token to narrow down. The body is form-encoded and the call itself carries no bearer token.
     ///
     /// `POST /oauth2/token`
+    ///
+    /// The body is sent as a form (`application/x-www-form-urlencoded`), its fields in this order: `grant_type`, `client_id`, `client_secret`, `code`, `refresh_token`, `assertion`, `subject_token`, `subject_token_type`, `actor_token`, `actor_token_type`, `scope`, `resource`, `box_subject_type`, `box_subject_id`, `box_shared_link`.
     pub async fn request_access_token(
         &self,
-        request: RequestAccessTokenRequest,
+        body: &PostOAuth2Token,
     ) -> Result<AccessTokenResponse, Error<OAuth2Error>> {
         let url = self
             .runtime
             .endpoint(&operations::REQUEST_ACCESS_TOKEN, "/oauth2/token")?;
         let mut http = ::oas_runtime::Request::new(::oas_runtime::Method::POST, url);
-        let body = request.body;
-        http.body(body, "application/x-www-form-urlencoded");
+        http.form(body)?;
         let response = self
             .runtime
             .execute(&operations::REQUEST_ACCESS_TOKEN, http)
@@ -753,16 +750,17 @@ impl Client {
     /// Makes a token unusable from now on, which signs its user out. The form-encoded body names the token and the app's credentials.
     ///
     /// `POST /oauth2/revoke`
+    ///
+    /// The body is sent as a form (`application/x-www-form-urlencoded`), its fields in this order: `client_id`, `client_secret`, `token`.
     pub async fn revoke_access_token(
         &self,
-        request: RevokeAccessTokenRequest,
+        body: &PostOAuth2Revoke,
     ) -> Result<(), Error<OAuth2Error>> {
         let url = self
             .runtime
             .endpoint(&operations::REVOKE_ACCESS_TOKEN, "/oauth2/revoke")?;
         let mut http = ::oas_runtime::Request::new(::oas_runtime::Method::POST, url);
-        let body = request.body;
-        http.body(body, "application/x-www-form-urlencoded");
+        http.form(body)?;
         let response = self
             .runtime
             .execute(&operations::REVOKE_ACCESS_TOKEN, http)
@@ -777,6 +775,8 @@ impl Client {
     /// Creates a file from one `multipart/form-data` body. Meant for small files; above about 50 MB an upload session is the better way. The `attributes` part has to precede the `file` part, or Box answers 400 `metadata_after_file_contents`.
     ///
     /// `POST /files/content`
+    ///
+    /// The body is sent as `multipart/form-data`, its parts in this order: `attributes`, `file`.
     pub async fn upload_file(&self, request: UploadFileRequest) -> Result<Files, Error> {
         let url = self.runtime.endpoint(&operations::UPLOAD_FILE, "/files/content")?;
         let mut http = ::oas_runtime::Request::new(::oas_runtime::Method::POST, url);
@@ -789,9 +789,10 @@ impl Client {
         if let Some(value) = &request.content_md5 {
             http.header("content-md5", value)?;
         }
-        let body = request.body;
-        http.body(body, "multipart/form-data");
-        http.header("content-type", &request.content_type)?;
+        let mut form = ::oas_runtime::Multipart::new();
+        form.json("attributes", &request.attributes, "application/json")?;
+        form.file("file", request.file, "application/octet-stream");
+        http.multipart(form)?;
         let response = self.runtime.execute(&operations::UPLOAD_FILE, http).await?;
         match response.status().as_u16() {
             201 => Ok(response.json()?),
@@ -803,6 +804,8 @@ impl Client {
     /// Sends a new version of an existing file as one `multipart/form-data` body. Meant for small files; above about 50 MB an upload session is the better way. The `attributes` part has to precede the `file` part, or Box answers 400 `metadata_after_file_contents`.
     ///
     /// `POST /files/{file_id}/content`
+    ///
+    /// The body is sent as `multipart/form-data`, its parts in this order: `attributes`, `file`.
     pub async fn upload_file_version(
         &self,
         file_id: &str,
@@ -830,9 +833,10 @@ impl Client {
         if let Some(value) = &request.content_md5 {
             http.header("content-md5", value)?;
         }
-        let body = request.body;
-        http.body(body, "multipart/form-data");
-        http.header("content-type", &request.content_type)?;
+        let mut form = ::oas_runtime::Multipart::new();
+        form.json("attributes", &request.attributes, "application/json")?;
+        form.file("file", request.file, "application/octet-stream");
+        http.multipart(form)?;
         let response = self
             .runtime
             .execute(&operations::UPLOAD_FILE_VERSION, http)

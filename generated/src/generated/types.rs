@@ -2650,6 +2650,35 @@ impl ResourceScopeScope {
     }
 }
 ::oas_runtime::open_enum!(ResourceScopeScope);
+/// JSON part with the new file's name and folder; it must come before `file`.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct UploadFileBodyAttributes {
+    /// Name of the new file. Names are unique within a folder, compared without regard to case.
+    pub name: String,
+    /// Folder that receives the file.
+    pub parent: UploadFileBodyAttributesParent,
+    /// Creation time of the content (RFC 3339); the upload time when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_created_at: Option<::chrono::DateTime<::chrono::FixedOffset>>,
+    /// Last change time of the content (RFC 3339); the upload time when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_modified_at: Option<::chrono::DateTime<::chrono::FixedOffset>>,
+}
+/// Folder that receives the file.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct UploadFileBodyAttributesParent {
+    /// Box ID of the folder; `0` is the root folder.
+    pub id: String,
+}
+/// JSON part with the version's details; it must come before `file`.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct UploadFileVersionBodyAttributes {
+    /// New name for the file, or its current one to keep it.
+    pub name: String,
+    /// Last change time of the content (RFC 3339); the upload time when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_modified_at: Option<::chrono::DateTime<::chrono::FixedOffset>>,
+}
 /// A stored part with its SHA-1; the commit body lists these.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct UploadPart {
