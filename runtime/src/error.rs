@@ -7,12 +7,12 @@ use bytes::Bytes;
 use http::{HeaderMap, Method, StatusCode};
 use url::Url;
 
+use crate::text::ServerText;
+
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// The longest body snippet in a [`DecodeError`], in bytes.
 pub(crate) const DECODE_SNIPPET_LEN: usize = 512;
-/// The longest body snippet in the message of an [`ApiError`], in bytes.
-const API_SNIPPET_LEN: usize = 200;
 
 /// The error of a call to an API operation.
 ///
@@ -142,11 +142,15 @@ impl<E> fmt::Display for ApiError<E> {
             DisplayUrl(&self.url)
         )?;
         if let Some(id) = &self.request_id {
-            write!(f, " (request id {id})")?;
+            write!(
+                f,
+                " (request id {})",
+                ServerText::new(id).max_len(REQUEST_ID_LEN)
+            )?;
         }
-        let snippet = one_line_snippet(&self.raw_body, API_SNIPPET_LEN);
-        if !snippet.is_empty() {
-            write!(f, ": {snippet}")?;
+        let body = ServerText::new(&self.raw_body).to_string();
+        if !body.is_empty() {
+            write!(f, ": {body}")?;
         }
         Ok(())
     }
@@ -159,16 +163,76 @@ impl<E: fmt::Debug> fmt::Debug for ApiError<E> {
             .field("status", &self.status)
             .field("method", &self.method)
             .field("url", &DisplayUrl(&self.url).to_string())
-            .field("request_id", &self.request_id)
+            .field(
+                "request_id",
+                &self
+                    .request_id
+                    .as_ref()
+                    .map(|id| ServerText::new(id).max_len(REQUEST_ID_LEN)),
+            )
             .field("retry_after", &self.retry_after)
-            .field("body", &self.body)
+            .field("body", &BoundedDebug(&self.body))
             .field("raw_body", &BodySnippet(&self.raw_body))
-            .field("headers", &self.headers)
+            .field("headers", &HeadersDebug(&self.headers))
             .finish()
     }
 }
 
 impl<E: fmt::Debug> std::error::Error for ApiError<E> {}
+
+/// Shows a value's `Debug` output cut at [`DECODE_SNIPPET_LEN`] bytes: a decoded error
+/// body holds whatever the server chose to send.
+struct BoundedDebug<'a, T>(&'a T);
+
+impl<T: fmt::Debug> fmt::Debug for BoundedDebug<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let text = format!("{:?}", self.0);
+        write!(f, "{}", ServerText::new(&text).max_len(DECODE_SNIPPET_LEN))
+    }
+}
+
+/// The longest request id a message shows, in bytes.
+const REQUEST_ID_LEN: usize = 100;
+
+/// Shows headers with their values escaped and bounded.
+pub(crate) struct HeadersDebug<'a>(pub(crate) &'a HeaderMap);
+
+impl fmt::Debug for HeadersDebug<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map()
+            .entries(
+                self.0
+                    .iter()
+                    .map(|(name, value)| (name.as_str(), ServerText::new(value.as_bytes()))),
+            )
+            .finish()
+    }
+}
+
+/// A server asked to wait longer before trying again (in `Retry-After`) than the
+/// [`RetryPolicy::max_retry_after`](crate::RetryPolicy::max_retry_after) allows. Made by
+/// [`RetryPolicy::retry_after_wait`](crate::RetryPolicy::retry_after_wait).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "the server asked to wait {asked:?} before trying again, longer than the {limit:?} allowed \
+     (RetryPolicy::max_retry_after)"
+)]
+pub struct WaitTooLong {
+    pub(crate) asked: Duration,
+    pub(crate) limit: Duration,
+}
+
+impl WaitTooLong {
+    /// The wait the server asked for.
+    pub fn asked(&self) -> Duration {
+        self.asked
+    }
+
+    /// The longest wait allowed.
+    pub fn limit(&self) -> Duration {
+        self.limit
+    }
+}
 
 /// The error of [`Client::execute`](crate::Client::execute).
 #[derive(Debug, thiserror::Error)]
@@ -653,23 +717,6 @@ pub(crate) fn snippet(bytes: &[u8], max: usize) -> String {
     snippet_of(bytes, max).0
 }
 
-/// A snippet on one line, whitespace runs collapsed, with an ellipsis when
-/// cut.
-fn one_line_snippet(bytes: &[u8], max: usize) -> String {
-    let (s, cut) = snippet_of(bytes, max);
-    let mut out = String::with_capacity(s.len());
-    for (i, word) in s.split_whitespace().enumerate() {
-        if i > 0 {
-            out.push(' ');
-        }
-        out.push_str(word);
-    }
-    if cut {
-        out.push('…');
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -688,12 +735,5 @@ mod tests {
             snippet_of(b"ab\xffc", 512),
             ("ab\u{FFFD}c".to_owned(), false)
         );
-    }
-
-    #[test]
-    fn one_line_snippet_collapses_whitespace() {
-        assert_eq!(one_line_snippet(b"{\n  \"a\": 1\n}", 200), "{ \"a\": 1 }");
-        assert_eq!(one_line_snippet(b"abcdef", 3), "abc…");
-        assert_eq!(one_line_snippet(b"", 3), "");
     }
 }
