@@ -118,6 +118,13 @@ impl Client {
         })
     }
 
+    /// When and how this client retries (see [`Config::retry`]); callers that repeat
+    /// calls on their own use its [`max_retry_after`](crate::RetryPolicy::max_retry_after)
+    /// through [`RetryPolicy::retry_after_wait`](crate::RetryPolicy::retry_after_wait).
+    pub fn retry_policy(&self) -> &crate::RetryPolicy {
+        &self.inner.config.retry
+    }
+
     /// The URL at which to call `op`: the base URL of `op.server` followed by
     /// `encoded_path`, an already encoded path such as
     /// `/items/abc%2Fdef` (see [`encode_path_segment`](crate::encode_path_segment)).

@@ -41,17 +41,35 @@ impl Drop for DropGuard {
 }
 
 impl Uploader {
-    /// Aborts the session after `error`, or keeps it, and says which.
-    pub(super) async fn clean_up(&self, session: &Session, error: UploadError) -> UploadError {
+    /// Aborts the session after `error`, or keeps it, and says which. Only what cannot be
+    /// finished is aborted: a session the commit step kept (it holds every part) stays,
+    /// and so does a resumed one (`resuming`), unless the upload was cancelled with
+    /// [`abort_on_cancel`](Uploader::abort_on_cancel).
+    pub(super) async fn clean_up(
+        &self,
+        session: &Session,
+        error: UploadError,
+        resuming: bool,
+    ) -> UploadError {
+        let error = if resuming {
+            not_this_source(session, error)
+        } else {
+            error
+        };
         let abort = match &error {
-            // Nothing left to abort, or a session that is not this source's to throw away.
+            // Nothing left to abort, a decision taken already, a file that exists, or a
+            // session that is not this source's to throw away.
             UploadError::SessionExpired { .. }
             | UploadError::CommitOutcomeUnknown { .. }
+            | UploadError::CommittedMismatch { .. }
+            | UploadError::CommittedUnreadable { .. }
+            | UploadError::SessionKept { .. }
             | UploadError::ResumeMismatch { .. } => return error,
             e if e.api_error().and_then(Error::status).map(|s| s.as_u16()) == Some(404) => {
                 return error;
             }
             UploadError::Cancelled => self.options.abort_on_cancel,
+            _ if resuming => false,
             _ => self.options.abort_on_failure,
         };
         if !abort {
@@ -64,6 +82,31 @@ impl Uploader {
         }
         let limit = self.options.request_timeout;
         abort_or_keep(&session.id, limit, session.abort(), error).await
+    }
+}
+
+/// During a resume, a part refused as not fitting the session (416: its range is not the
+/// session's; 409: it conflicts with a stored part) means the source is not the
+/// session's: [`UploadError::ResumeMismatch`], which leaves the session as it is.
+fn not_this_source(session: &Session, error: UploadError) -> UploadError {
+    match error {
+        UploadError::Part {
+            number,
+            range,
+            session_id,
+            source,
+        } if matches!(source.status().map(|s| s.as_u16()), Some(409 | 416)) => {
+            let status = source.status().map_or(0, |s| s.as_u16());
+            UploadError::ResumeMismatch {
+                session_id,
+                what: format!(
+                    "the server refuses part {number} (bytes {}-{}) with HTTP {status}: the \
+                     source ({} bytes) is not the one the session was opened for",
+                    range.0, range.1, session.size
+                ),
+            }
+        }
+        other => other,
     }
 }
 
@@ -95,7 +138,7 @@ pub(super) async fn abort_or_keep(
 
 /// Runs `abort`, the abort of session `session_id`, within `limit`. A session already
 /// gone is [`UploadError::SessionExpired`].
-async fn abort_within(
+pub(super) async fn abort_within(
     session_id: &str,
     limit: Duration,
     abort: impl Future<Output = Result<(), Error>>,

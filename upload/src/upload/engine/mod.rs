@@ -1,12 +1,16 @@
 //! The flow of one upload, one module per phase: the session and its calls (`session`),
 //! creating it or listing what a resumed one holds (`start`), reading and sending the parts
-//! (`parts`), the commit (`commit`), and after a failure, abort or keep (`cleanup`).
+//! (`parts`), the commit (`commit`), and after a failure, abort or keep (`cleanup`); every
+//! wait in between is bounded in one place (`wait`).
 
 mod cleanup;
 mod commit;
 mod parts;
 mod session;
 mod start;
+mod wait;
+
+pub use session::is_box_id;
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -18,9 +22,11 @@ use tracing::Instrument;
 use super::error::{Step, UploadError};
 use super::progress::{Phase, Progress};
 use super::source::Input;
-use super::{Options, Uploader};
+use super::{Options, Outcome, Uploader};
 use crate::{Error, FileFull, UploadPart};
 use cleanup::{DropGuard, abort_or_keep};
+use commit::Committed;
+use oas_runtime::ServerText;
 use session::Session;
 use start::list_all_parts;
 
@@ -75,7 +81,7 @@ impl Uploader {
         &self,
         mut input: Input<'_>,
         target: Target<'_>,
-    ) -> Result<FileFull, UploadError> {
+    ) -> Result<Outcome, UploadError> {
         let size = input.size();
         let minimum = self.options.min_file_size.max(1);
         if size < minimum {
@@ -95,13 +101,26 @@ impl Uploader {
                     what: "the created session has no id".into(),
                 });
             };
-            tracing::Span::current().record("session_id", id.as_str());
-            tracing::info!(
-                part_size = answer.part_size,
-                total_parts = answer.total_parts,
-                "session created"
-            );
-            let session = match Session::new(&self.client, id.clone(), answer, size, false) {
+            let checked = if is_box_id(&id) {
+                tracing::Span::current().record("session_id", id.as_str());
+                tracing::info!(
+                    part_size = answer.part_size,
+                    total_parts = answer.total_parts,
+                    "session created"
+                );
+                let max_part_size = self.options.max_part_size;
+                Session::new(&self.client, id.clone(), answer, size, max_part_size, false)
+            } else {
+                Err(UploadError::Protocol {
+                    session_id: None,
+                    what: format!(
+                        "the created session's id {:?} is not a Box id (letters, digits, '-', \
+                         '_')",
+                        ServerText::new(&id)
+                    ),
+                })
+            };
+            let session = match checked {
                 Ok(session) => Arc::new(session),
                 Err(e) => {
                     // The session exists but cannot be used: abort it at the configured
@@ -112,7 +131,18 @@ impl Uploader {
                     return Err(abort_or_keep(&id, limit, abort, e).await);
                 }
             };
-            self.run_guarded(session, &mut input, None).await
+            let version = match target {
+                Target::Version { file_id, .. } => Some(file_id),
+                Target::Folder { .. } => None,
+            };
+            let committed = self.run_guarded(session.clone(), &mut input, None, version);
+            Ok(match committed.await? {
+                Committed::File(file) => Outcome::Committed(file),
+                Committed::Unchanged => Outcome::Unchanged {
+                    file_id: version.unwrap_or_default().to_string(),
+                    session_id: session.id.clone(),
+                },
+            })
         }
         .instrument(span)
         .await
@@ -145,7 +175,10 @@ impl Uploader {
             {
                 return Err(UploadError::Protocol {
                     session_id: Some(session_id.to_string()),
-                    what: format!("asked for session {session_id}, got session {id}"),
+                    what: format!(
+                        "asked for session {session_id}, got session {}",
+                        ServerText::new(id)
+                    ),
                 });
             }
             let session = Arc::new(Session::new(
@@ -153,6 +186,7 @@ impl Uploader {
                 session_id.to_string(),
                 answer,
                 size,
+                self.options.max_part_size,
                 true,
             )?);
             let stored = self.cancellable(list_all_parts(&session, limit)).await??;
@@ -161,29 +195,41 @@ impl Uploader {
                 total_parts = session.total_parts,
                 "resuming"
             );
-            self.run_guarded(session, &mut input, Some(stored)).await
+            match self
+                .run_guarded(session, &mut input, Some(stored), None)
+                .await?
+            {
+                Committed::File(file) => Ok(file),
+                Committed::Unchanged => Err(UploadError::Internal {
+                    what: "a resumed commit was taken for an unchanged version".into(),
+                }),
+            }
         }
         .instrument(span)
         .await
     }
 
-    /// Runs the session to its end; on failure aborts it or keeps it, as the options say.
+    /// Runs the session to its end; on failure aborts it or keeps it, as the options say
+    /// (a resumed session, `stored` given, is never aborted: it was kept to be finished).
+    /// `version`: the file a new version is for.
     async fn run_guarded(
         &self,
         session: Arc<Session>,
         input: &mut Input<'_>,
         stored: Option<BTreeMap<u64, UploadPart>>,
-    ) -> Result<FileFull, UploadError> {
+        version: Option<&str>,
+    ) -> Result<Committed, UploadError> {
         let mut guard = DropGuard {
             session: self.options.abort_on_cancel.then(|| session.clone()),
             limit: self.options.request_timeout,
         };
+        let resuming = stored.is_some();
         let result = self
-            .run_session(&session, input, stored.unwrap_or_default())
+            .run_session(&session, input, stored.unwrap_or_default(), version)
             .await;
         let result = match result {
-            Ok(file) => Ok(file),
-            Err(error) => Err(self.clean_up(&session, error).await),
+            Ok(committed) => Ok(committed),
+            Err(error) => Err(self.clean_up(&session, error, resuming).await),
         };
         guard.disarm();
         result
@@ -195,7 +241,8 @@ impl Uploader {
         session: &Arc<Session>,
         input: &mut Input<'_>,
         stored: BTreeMap<u64, UploadPart>,
-    ) -> Result<FileFull, UploadError> {
+        version: Option<&str>,
+    ) -> Result<Committed, UploadError> {
         let mut reporter = Reporter {
             state: Progress {
                 session_id: Arc::from(session.id.as_str()),
@@ -216,12 +263,13 @@ impl Uploader {
         );
         reporter.state.phase = Phase::Committing;
         reporter.emit();
-        let file = self
-            .commit(session, parts, digest, input.content_modified_at())
+        let modified = input.content_modified_at();
+        let committed = self
+            .commit(session, parts, digest, modified, version.is_some())
             .await?;
         reporter.state.phase = Phase::Done;
         reporter.emit();
-        Ok(file)
+        Ok(committed)
     }
 }
 
@@ -239,17 +287,6 @@ async fn within<T>(
             session_id: session_id.map(str::to_string),
             limit,
         })
-}
-
-/// The pause before trying a call again after it failed with `error` (`None`: it timed
-/// out), if another try may succeed (a timeout, 429, 5xx or a transport error): the
-/// server's `Retry-After`, else `pause × attempt`.
-fn pause_before_retry(error: Option<&Error>, pause: Duration, attempt: u32) -> Option<Duration> {
-    match error {
-        Some(e) if !e.is_retryable() => None,
-        Some(e) => Some(retry_after(e).unwrap_or(pause * attempt)),
-        None => Some(pause * attempt),
-    }
 }
 
 /// Shows a failed try in logs: its error, or that it timed out.
@@ -289,10 +326,6 @@ fn is_code(error: &Error, status: u16, code: &str) -> bool {
                 .and_then(|body| body.code.as_ref())
                 .is_some_and(|c| c.as_str() == code)
     })
-}
-
-fn retry_after(error: &Error) -> Option<Duration> {
-    error.api().and_then(|api| api.retry_after)
 }
 
 /// Lower-case hex, as Box writes `sha1` fields.

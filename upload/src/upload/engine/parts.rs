@@ -17,8 +17,9 @@ use super::super::Uploader;
 use super::super::error::UploadError;
 use super::super::source::{Input, internal};
 use super::session::Session;
-use super::{Failure, Reporter, hex, pause_before_retry};
-use crate::{Body, UploadPart, UploadPartRequest};
+use super::{Failure, Reporter, hex, wait};
+use crate::{Body, RetryPolicy, UploadPart, UploadPartRequest};
+use oas_runtime::ServerText;
 
 /// The part timeout, by default: this much time for the answer...
 const PART_TIMEOUT_BASE: Duration = Duration::from_secs(60);
@@ -61,6 +62,8 @@ struct PartContext {
     retry_pause: Duration,
     /// The longest one send of a part may take.
     part_timeout: Duration,
+    /// The client's, for the longest wait a server may ask for.
+    policy: RetryPolicy,
 }
 
 /// The whole-file SHA-1, computed on one blocking thread from the parts in order.
@@ -133,6 +136,7 @@ impl Uploader {
                 .options
                 .part_timeout
                 .unwrap_or_else(|| default_part_timeout(session.part_size)),
+            policy: self.client.runtime().retry_policy().clone(),
         });
         let last_stored = stored.keys().next_back().copied();
         let can_defer = input.can_read_again();
@@ -318,7 +322,8 @@ fn check_stored(
     match &part.sha1 {
         Some(stored) if !stored.eq_ignore_ascii_case(&sha1_hex) => {
             return Err(mismatch(format!(
-                "is stored with SHA-1 {stored}, the source's bytes have {sha1_hex}"
+                "is stored with SHA-1 {}, the source's bytes have {sha1_hex}",
+                ServerText::new(stored)
             )));
         }
         Some(_) => tracing::debug!(number, "already stored, same bytes"),
@@ -364,7 +369,13 @@ async fn send_part(
             };
         // After a 5xx or a timeout the part may be stored or not: sending the same bytes for
         // the same range again is safe either way (the server answers 200 to a repeat).
-        match pause_before_retry(error.as_ref(), context.retry_pause, resends + 1) {
+        let policy = &context.policy;
+        let pause = wait::before_retry(error.as_ref(), context.retry_pause, resends + 1, policy)
+            .map_err(|too_long| {
+                let during = format!("uploading part {number} (bytes {}-{})", range.0, range.1);
+                too_long.error(during, Some(&session.id))
+            })?;
+        match pause {
             Some(wait) if resends < context.part_retries => {
                 resends += 1;
                 tracing::warn!(number, resends, wait_ms = wait.as_millis() as u64, error = %Failure(error.as_ref()), "sending the part again");
@@ -413,7 +424,7 @@ fn check_answer(
         session_id: session.id.clone(),
         field,
         sent,
-        got: got.unwrap_or_else(|| "none".into()),
+        got: got.map_or_else(|| "none".into(), |got| ServerText::new(&got).to_string()),
     };
     if part.offset != Some(range.0 as i64) {
         return Err(differs(
@@ -441,7 +452,7 @@ fn check_answer(
 
 /// The default part timeout for parts of `part_size` bytes.
 fn default_part_timeout(part_size: u64) -> Duration {
-    PART_TIMEOUT_BASE + Duration::from_secs(part_size / PART_TIMEOUT_THROUGHPUT)
+    PART_TIMEOUT_BASE.saturating_add(Duration::from_secs(part_size / PART_TIMEOUT_THROUGHPUT))
 }
 
 #[cfg(test)]

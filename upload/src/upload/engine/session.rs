@@ -6,6 +6,21 @@ use crate::{
     ListUploadSessionPartsRequest, UploadPartRequest, UploadSession, operations,
 };
 
+/// The most parts an upload may have: a part size that makes more (a server choosing one
+/// byte, say) would mean millions of requests and a list of parts as big as the file.
+/// Box's part sizes grow with the file (8 MiB for 160 MB, 64 MiB for 4.8 GiB).
+pub(crate) const MAX_PARTS: u64 = 100_000;
+
+/// Whether `id` is written as Box writes ids (`F971964745A5CD0C001BBE4E58196BFD`, `12345`):
+/// 1 to 128 ASCII letters, digits, `-` or `_`. A server-given id outside this alphabet is
+/// refused, so that it never reaches a URL, a message or a command line as something else.
+pub fn is_box_id(id: &str) -> bool {
+    (1..=128).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
 /// A live session and what the engine needs to call it.
 pub(super) struct Session {
     pub(super) client: Client,
@@ -20,12 +35,14 @@ pub(super) struct Session {
 }
 
 impl Session {
-    /// Checks the server's answer against a source of `size` bytes.
+    /// Checks the server's answer against a source of `size` bytes, and its part size
+    /// against `max_part_size` and [`MAX_PARTS`].
     pub(super) fn new(
         client: &Client,
         id: String,
         answer: UploadSession,
         size: u64,
+        max_part_size: u64,
         resuming: bool,
     ) -> Result<Session, UploadError> {
         let part_size = match answer.part_size {
@@ -37,7 +54,28 @@ impl Session {
                 });
             }
         };
+        // Each part is read into a buffer of its own: a part size past the limit would
+        // hold more memory than the user allowed.
+        if part_size.min(size) > max_part_size {
+            return Err(UploadError::Protocol {
+                session_id: Some(id),
+                what: format!(
+                    "the server chose parts of {part_size} bytes; a part may hold at most \
+                     {max_part_size} (Uploader::max_part_size: memory holds about concurrency \
+                     × part size)"
+                ),
+            });
+        }
         let total_parts = size.div_ceil(part_size);
+        if total_parts > MAX_PARTS {
+            return Err(UploadError::Protocol {
+                session_id: Some(id),
+                what: format!(
+                    "the server chose parts of {part_size} bytes: {total_parts} parts for a \
+                     {size}-byte source, more than the {MAX_PARTS} an upload may have"
+                ),
+            });
+        }
         if let Some(stated) = answer.total_parts
             && i64::from(stated) != total_parts as i64
         {
@@ -165,7 +203,7 @@ pub(super) mod tests {
             total_parts: Some(3),
             ..UploadSession::default()
         };
-        Session::new(&client, "S1".into(), answer, 25, false).expect("a session")
+        Session::new(&client, "S1".into(), answer, 25, 10, false).expect("a session")
     }
 
     #[test]
@@ -180,7 +218,7 @@ pub(super) mod tests {
             total_parts: Some(4),
             ..UploadSession::default()
         };
-        let error = Session::new(&client, "S2".into(), wrong.clone(), 25, true)
+        let error = Session::new(&client, "S2".into(), wrong.clone(), 25, 10, true)
             .err()
             .expect("a mismatch");
         assert!(
@@ -189,8 +227,49 @@ pub(super) mod tests {
         );
         let no_size = UploadSession::default();
         assert!(matches!(
-            Session::new(&client, "S3".into(), no_size, 25, false),
+            Session::new(&client, "S3".into(), no_size, 25, 10, false),
             Err(UploadError::Protocol { .. })
         ));
+    }
+
+    #[test]
+    fn part_sizes_are_bounded_and_ids_checked() {
+        let client = Client::new(crate::Config::bearer("t")).expect("a client");
+        let answer = |part_size| UploadSession {
+            part_size: Some(part_size),
+            ..UploadSession::default()
+        };
+        let refused = |part_size, size, max| match Session::new(
+            &client,
+            "S".into(),
+            answer(part_size),
+            size,
+            max,
+            false,
+        ) {
+            Err(UploadError::Protocol { what, .. }) => what,
+            other => panic!("{part_size} for {size} bytes: {:?}", other.err()),
+        };
+        assert!(refused(11, 25, 10).contains("parts of 11 bytes"));
+        let many = refused(1, MAX_PARTS + 1, u64::MAX);
+        assert!(many.contains(&format!("{} parts", MAX_PARTS + 1)), "{many}");
+        // A part size above the file's is one part of the file's size.
+        let one = Session::new(&client, "S".into(), answer(1000), 8, 10, false).expect("one part");
+        assert_eq!((one.total_parts, one.part(0)), (1, (0, 8)));
+
+        for id in ["F971964745A5CD0C001BBE4E58196BFD", "12345", "a-b_c"] {
+            assert!(is_box_id(id), "{id}");
+        }
+        for id in [
+            "",
+            "x; rm -rf ~ #",
+            "a/b",
+            "../x",
+            "\u{1b}[2J",
+            "é",
+            &"a".repeat(129),
+        ] {
+            assert!(!is_box_id(id), "{id:?}");
+        }
     }
 }

@@ -7,16 +7,19 @@ use std::time::Duration;
 use super::super::Uploader;
 use super::super::error::{Step, UploadError};
 use super::session::Session;
-use super::{Failure, Target, gone_or, pause_before_retry, within};
+use super::{Failure, Target, gone_or, wait, within};
 use crate::{
     CreateUploadSessionBody, CreateUploadSessionForFileBody, ListUploadSessionPartsRequest,
     UploadPart, UploadSession,
 };
+use oas_runtime::ServerText;
 
 /// How many times session creation is repeated after a retryable error or a timeout.
 const CREATE_RETRIES: u32 = 3;
 /// The page size when listing parts (Box's maximum).
 const LIST_LIMIT: i64 = 1000;
+/// The largest listing offset Box accepts (it refuses larger ones with 400).
+const LIST_MAX_OFFSET: i64 = 10_000;
 
 impl Uploader {
     pub(super) async fn create_session(
@@ -59,7 +62,15 @@ impl Uploader {
             };
             // A 5xx, a lost answer or a timeout may hide a session that was created: it is
             // left unused (it holds nothing, and expires), which beats failing the upload.
-            match pause_before_retry(error.as_ref(), self.options.retry_pause, attempt + 1) {
+            let policy = self.client.runtime().retry_policy();
+            let pause = wait::before_retry(
+                error.as_ref(),
+                self.options.retry_pause,
+                attempt + 1,
+                policy,
+            )
+            .map_err(|too_long| too_long.error(Step::CreateSession, None))?;
+            match pause {
                 Some(wait) if attempt < CREATE_RETRIES => {
                     attempt += 1;
                     tracing::info!(attempt, wait_ms = wait.as_millis() as u64, error = %Failure(error.as_ref()), "creating the session again");
@@ -85,14 +96,29 @@ impl Uploader {
     }
 }
 
-/// Every stored part of the session, by offset, each checked to fit the source.
+/// Every stored part of the session that can be listed, by offset, each checked to fit
+/// the source.
+///
+/// The pages are bounded: by the session's `total_parts` (a server that ignores `offset`,
+/// or leaves out `total_count`, gives no new part and ends the listing), and by Box's
+/// largest offset, 10000. Parts past what can be listed count as missing: they are sent
+/// again, which stores nothing new when the bytes are the same (Box answers 200).
 pub(super) async fn list_all_parts(
     session: &Session,
     limit: Duration,
 ) -> Result<BTreeMap<u64, UploadPart>, UploadError> {
     let mut parts = BTreeMap::new();
     let mut offset: i64 = 0;
-    loop {
+    let total = i64::try_from(session.total_parts).unwrap_or(i64::MAX);
+    while offset < total {
+        if offset > LIST_MAX_OFFSET {
+            tracing::warn!(
+                listed = parts.len(),
+                total_parts = session.total_parts,
+                "parts past the listing's largest offset count as missing: they are sent again"
+            );
+            break;
+        }
         let call = session.list_parts(ListUploadSessionPartsRequest {
             offset: Some(offset),
             limit: Some(LIST_LIMIT),
@@ -101,15 +127,16 @@ pub(super) async fn list_all_parts(
             .await?
             .map_err(|e| gone_or(e, &session.id, Step::ListParts))?;
         let entries = page.entries.unwrap_or_default();
-        if entries.is_empty() {
-            break;
-        }
-        offset += entries.len() as i64;
+        let before = parts.len();
+        offset = offset.saturating_add(entries.len() as i64);
         for part in entries {
             let Some(start) = part.offset.and_then(|o| u64::try_from(o).ok()) else {
                 return Err(UploadError::Protocol {
                     session_id: Some(session.id.clone()),
-                    what: format!("a listed part has no valid offset: {part:?}"),
+                    what: format!(
+                        "a listed part has no valid offset: {}",
+                        ServerText::new(&format!("{part:?}"))
+                    ),
                 });
             };
             if start % session.part_size != 0 || start >= session.size {
@@ -133,7 +160,9 @@ pub(super) async fn list_all_parts(
                 ),
             });
         }
-        if page.total_count.is_some_and(|total| offset >= total) {
+        // An empty page, or one that repeats what is known (an `offset` ignored), ends it.
+        let done = page.total_count.is_some_and(|total| offset >= total);
+        if parts.len() == before || done {
             break;
         }
     }
