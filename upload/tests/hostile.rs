@@ -11,7 +11,7 @@ use serde_json::json;
 mod common;
 #[path = "common/scripted.rs"]
 mod scripted;
-use common::{MIB, SourceFile, random_bytes};
+use common::{MIB, SourceFile, random_bytes, run_upload_command};
 use scripted::{Answer, Call, Script, Scripted};
 
 /// Runs `work`, which must end long before this: a hang fails the test instead of blocking it.
@@ -354,4 +354,55 @@ async fn server_text_reaches_messages_escaped_and_bounded() {
     assert_says(&message, &[r"x; rm -rf ~ #\u{1b}[2J", "id"]);
     assert!(!message.chars().any(is_hostile), "{message:?}");
     assert_eq!(server.count(Call::Part), 0);
+}
+
+/// The command prints what a server said escaped, and never a command line it cannot
+/// make safe: a session id that is a shell command is not pasted into `--resume`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_command_prints_server_text_escaped_and_no_unsafe_command() {
+    // The command's own minimum is Box's 20 MB.
+    let source = SourceFile::new(20_000_000, 10);
+    let path = source.path().display().to_string();
+    let file = json!({"type": "file", "id": "9\x1b[2J", "name": "\x1b]0;evil\x07.bin",
+                      "size": source.len, "sha1": source.sha1});
+    let answer = Answer::new(201).json(json!({"total_count": 1, "entries": [file]}));
+    let server = Scripted::start(Script::new(8 * MIB as i64).always(Call::Commit, answer)).await;
+    let url = server.url().to_string();
+    let run = |url: String, args: Vec<String>| {
+        tokio::task::spawn_blocking(move || {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            run_upload_command(&url, "token", &args)
+        })
+    };
+    let output = run(url, vec![path.clone()]).await.unwrap();
+    assert_eq!(output.code, Some(0), "{}", output.stderr);
+    assert!(
+        !output.stdout.chars().any(|c| c != '\n' && is_hostile(c)),
+        "{:?}",
+        output.stdout
+    );
+    assert!(
+        output.stdout.contains(r"\u{1b}]0;evil\u{7}.bin"),
+        "{}",
+        output.stdout
+    );
+
+    let mut script = Script::new(8 * MIB as i64)
+        .always(Call::Part, Answer::error(400, "bad_request"))
+        .always(Call::Abort, Answer::error(500, "internal_server_error"));
+    script.session_id = "x; rm -rf ~ #".into();
+    let server = Scripted::start(script).await;
+    let output = run(server.url().to_string(), vec![path]).await.unwrap();
+    assert_eq!(output.code, Some(1), "{}", output.stderr);
+    assert!(output.stderr.contains("x; rm -rf ~ #"), "{}", output.stderr);
+    assert!(
+        !output.stderr.contains("--resume x; rm"),
+        "{}",
+        output.stderr
+    );
+    assert!(
+        !output.stderr.chars().any(|c| c != '\n' && is_hostile(c)),
+        "{:?}",
+        output.stderr
+    );
 }
