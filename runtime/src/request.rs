@@ -10,7 +10,8 @@ use http::header::{AUTHORIZATION, CONTENT_TYPE, COOKIE, PROXY_AUTHORIZATION};
 use http::{HeaderMap, HeaderName, HeaderValue, Method};
 use url::Url;
 
-use crate::error::{DisplayUrl, InvalidRequest};
+use crate::error::InvalidRequest;
+use crate::text::DisplayUrl;
 
 type BoxStream = Pin<Box<dyn Stream<Item = Result<Bytes, io::Error>> + Send>>;
 

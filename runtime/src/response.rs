@@ -11,8 +11,9 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use url::Url;
 
-use crate::error::{ApiError, BodySnippet, DecodeError, DisplayUrl, Error, HeadersDebug};
+use crate::error::{ApiError, DecodeError, Error};
 use crate::header::retry_after;
+use crate::text::{BodySnippet, DisplayUrl, HeadersDebug};
 
 /// A response, whatever its status, with its body read in full.
 pub struct Response {

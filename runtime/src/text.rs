@@ -7,6 +7,11 @@
 
 use std::fmt;
 
+use http::HeaderMap;
+use url::Url;
+
+use crate::error::DECODE_SNIPPET_LEN;
+
 /// How much of a server's text a message shows by default, in bytes of the original.
 pub const SERVER_TEXT_LEN: usize = 200;
 
@@ -132,6 +137,94 @@ pub(crate) fn redacted_url(url: &str) -> String {
     }
 }
 
+/// Shows headers with their values escaped and bounded.
+pub(crate) struct HeadersDebug<'a>(pub(crate) &'a HeaderMap);
+
+impl fmt::Debug for HeadersDebug<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map()
+            .entries(
+                self.0
+                    .iter()
+                    .map(|(name, value)| (name.as_str(), ServerText::new(value.as_bytes()))),
+            )
+            .finish()
+    }
+}
+
+/// Shows a value's `Debug` output cut at [`DECODE_SNIPPET_LEN`] bytes: a decoded error
+/// body holds whatever the server chose to send.
+pub(crate) struct BoundedDebug<'a, T>(pub(crate) &'a T);
+
+impl<T: fmt::Debug> fmt::Debug for BoundedDebug<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let text = format!("{:?}", self.0);
+        write!(f, "{}", ServerText::new(&text).max_len(DECODE_SNIPPET_LEN))
+    }
+}
+
+/// Shows a URL without its query and fragment.
+pub(crate) struct DisplayUrl<'a>(pub(crate) &'a Url);
+
+impl fmt::Display for DisplayUrl<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let url = self.0.as_str();
+        let end = url.find(['?', '#']).unwrap_or(url.len());
+        f.write_str(&url[..end])
+    }
+}
+
+pub(crate) fn without_query(url: &Url) -> Url {
+    let mut url = url.clone();
+    url.set_query(None);
+    url.set_fragment(None);
+    url
+}
+
+/// Shows a body as a bounded snippet.
+pub(crate) struct BodySnippet<'a>(pub(crate) &'a [u8]);
+
+impl fmt::Debug for BodySnippet<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (s, cut) = snippet_of(self.0, DECODE_SNIPPET_LEN);
+        if cut {
+            write!(f, "{s:?}… ({} bytes)", self.0.len())
+        } else {
+            write!(f, "{s:?}")
+        }
+    }
+}
+
+/// At most `max` bytes of the start of `bytes`, invalid UTF-8 replaced, cut
+/// at a character boundary; and whether it was cut.
+pub(crate) fn snippet_of(bytes: &[u8], max: usize) -> (String, bool) {
+    let mut out = String::new();
+    let mut consumed = 0;
+    for chunk in bytes.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            if out.len() + c.len_utf8() > max {
+                return (out, true);
+            }
+            out.push(c);
+            consumed += c.len_utf8();
+        }
+        if !chunk.invalid().is_empty() {
+            if out.len() + char::REPLACEMENT_CHARACTER.len_utf8() > max {
+                return (out, true);
+            }
+            out.push(char::REPLACEMENT_CHARACTER);
+            consumed += chunk.invalid().len();
+        }
+    }
+    (out, consumed < bytes.len())
+}
+
+/// At most `max` bytes of the start of `bytes`, invalid UTF-8 replaced, cut
+/// at a character boundary.
+pub(crate) fn snippet(bytes: &[u8], max: usize) -> String {
+    snippet_of(bytes, max).0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -177,5 +270,21 @@ mod tests {
         );
         assert_eq!(redacted_url("http://host/p@q"), "http://host/p@q");
         assert_eq!(redacted_url("not a url?secret"), "not a url");
+    }
+
+    #[test]
+    fn snippet_is_bounded_and_cut_at_char_boundary() {
+        let body = "é".repeat(400); // 800 bytes
+        let (s, cut) = snippet_of(body.as_bytes(), 511);
+        assert!(cut);
+        assert_eq!(s, "é".repeat(255));
+        let (s, cut) = snippet_of(&[0xff; 1000], 512);
+        assert!(cut);
+        assert_eq!(s, "\u{FFFD}".repeat(170));
+        assert_eq!(snippet_of(b"short", 512), ("short".to_owned(), false));
+        assert_eq!(
+            snippet_of(b"ab\xffc", 512),
+            ("ab\u{FFFD}c".to_owned(), false)
+        );
     }
 }
