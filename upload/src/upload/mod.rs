@@ -259,7 +259,9 @@ impl Uploader {
 
     /// Whether a failed upload aborts its session (default `true`). With `false` the
     /// session is kept and the error, wrapped in [`UploadError::SessionKept`], names it, so
-    /// that [`resume`](Self::resume) can finish the upload.
+    /// that [`resume`](Self::resume) can finish the upload. A session that can still be
+    /// finished (every part stored and the commit not refused for good, or a resumed
+    /// one) is kept either way.
     pub fn abort_on_failure(mut self, abort: bool) -> Uploader {
         self.options.abort_on_failure = abort;
         self
