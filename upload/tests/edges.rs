@@ -8,7 +8,7 @@ use box_emulator::Op;
 use box_upload::{Client, Config, Source, UploadError, Uploader, servers};
 
 mod common;
-use common::{Fixture, MIB, SourceFile, fixture, run_upload_command};
+use common::{Fixture, MIB, SourceFile, assert_says, fixture, run_upload_command};
 
 /// Uploads `path` with a fixture's uploader and returns the error.
 async fn upload_error(fx: &Fixture, path: &Path) -> UploadError {
@@ -16,16 +16,6 @@ async fn upload_error(fx: &Fixture, path: &Path) -> UploadError {
         .upload_path(path, "0", "x.bin")
         .await
         .expect_err("the upload fails")
-}
-
-/// Asserts that `message` holds every needle.
-fn assert_says(message: &str, needles: &[&str]) {
-    for needle in needles {
-        assert!(
-            message.contains(needle),
-            "{needle:?} is missing from: {message}"
-        );
-    }
 }
 
 #[tokio::test]

@@ -11,7 +11,7 @@ use serde_json::json;
 mod common;
 #[path = "common/scripted.rs"]
 mod scripted;
-use common::{MIB, SourceFile, random_bytes, run_upload_command};
+use common::{MIB, SourceFile, assert_says, random_bytes, run_upload_command};
 use scripted::{Answer, Call, Script, Scripted};
 
 /// Runs `work`, which must end long before this: a hang fails the test instead of blocking it.
@@ -24,15 +24,6 @@ async fn bounded<T>(work: impl Future<Output = T>) -> T {
 /// A character a terminal would act on, or one that reorders the text around it.
 fn is_hostile(c: char) -> bool {
     c.is_control() || ('\u{202a}'..='\u{202e}').contains(&c)
-}
-
-fn assert_says(message: &str, needles: &[&str]) {
-    for needle in needles {
-        assert!(
-            message.contains(needle),
-            "{needle:?} is missing from: {message}"
-        );
-    }
 }
 
 /// A `Retry-After` of years, or a date far ahead, on any call: the engine never waits for

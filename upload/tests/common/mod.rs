@@ -176,3 +176,13 @@ pub fn run_upload_command(upload_url: &str, token: &str, args: &[&str]) -> Comma
         stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
     }
 }
+
+/// Asserts that `message` holds every needle.
+pub fn assert_says(message: &str, needles: &[&str]) {
+    for needle in needles {
+        assert!(
+            message.contains(needle),
+            "{needle:?} is missing from: {message}"
+        );
+    }
+}
