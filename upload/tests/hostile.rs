@@ -334,13 +334,19 @@ async fn server_text_reaches_messages_escaped_and_bounded() {
     assert!(!message.chars().any(is_hostile), "{message:?}");
     assert!(message.len() < 1000, "{} bytes", message.len());
 
-    let mut script = Script::new(MIB as i64);
+    // Its abort fails too: the session is reported kept, its id still escaped.
+    let mut script =
+        Script::new(MIB as i64).always(Call::Abort, Answer::error(500, "internal_server_error"));
     script.session_id = "x; rm -rf ~ #\x1b[2J".into();
     let server = Scripted::start(script).await;
     let error = bounded(server.uploader().upload_path(source.path(), "0", "a.bin"))
         .await
         .expect_err("no Box id");
-    assert!(matches!(error, UploadError::Protocol { .. }), "{error:?}");
+    assert!(
+        matches!(error.cause(), UploadError::Protocol { .. }),
+        "{error:?}"
+    );
+    assert!(error.kept_session().is_some(), "{error:?}");
     let message = error.to_string();
     assert_says(&message, &[r"x; rm -rf ~ #\u{1b}[2J", "id"]);
     assert!(!message.chars().any(is_hostile), "{message:?}");

@@ -128,7 +128,13 @@ impl Uploader {
                     // so when that fails.
                     let limit = self.options.request_timeout;
                     let abort = self.client.abort_upload_session(&id);
-                    return Err(abort_or_keep(&id, limit, abort, e).await);
+                    // Messages and logs name an id that is not a Box id escaped.
+                    let shown = if is_box_id(&id) {
+                        id.clone()
+                    } else {
+                        ServerText::new(&id).to_string()
+                    };
+                    return Err(abort_or_keep(&shown, limit, abort, e).await);
                 }
             };
             let version = match target {
