@@ -166,9 +166,9 @@ async fn a_201_that_cannot_be_read_says_the_file_was_committed() {
 }
 
 /// Box answers 202 to a new version whose content is the current one's, for ever. Once
-/// the session says every part is processed and the commit still answers 202, the upload
-/// ends as "unchanged" instead of waiting for the deadline; while parts are still being
-/// processed, it keeps waiting.
+/// the session says every part is processed (twice) and the commit still answers 202, the
+/// upload ends as "unchanged" instead of waiting for the deadline, leaving the session;
+/// while parts are still being processed, it keeps waiting.
 #[tokio::test]
 async fn a_new_version_with_the_same_content_ends_as_unchanged() {
     let accepted = Answer::new(202).header("retry-after", "0");
@@ -190,11 +190,8 @@ async fn a_new_version_with_the_same_content_ends_as_unchanged() {
         "{}",
         server.count(Call::Commit)
     );
-    assert_eq!(
-        server.count(Call::Abort),
-        1,
-        "an unchanged session is of no use"
-    );
+    // Kept, in case the content differs after all: a resume would commit it.
+    assert_eq!(server.count(Call::Abort), 0);
     // As an outcome rather than an error.
     let server =
         Scripted::start(Script::new(MIB as i64).always(Call::Commit, accepted.clone())).await;

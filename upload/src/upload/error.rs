@@ -264,10 +264,11 @@ pub enum UploadError {
     },
     /// A new version whose content is the file's current content: the server kept
     /// answering 202 to the commit although every part was processed, as Box does when
-    /// there is nothing to change. The file is as the source; the session was aborted.
+    /// there is nothing to change. The file is as the source; the session is left as it
+    /// is (see [`Outcome::Unchanged`](super::Outcome::Unchanged)).
     #[error(
         "a new version of file {file_id} was not committed: its content is unchanged (upload \
-         session {session_id} answered 202 with every part processed)"
+         session {session_id} answered 202 with every part processed; it is left open)"
     )]
     Unchanged {
         /// The file.

@@ -130,11 +130,13 @@ pub enum Outcome {
     /// The new version was committed: the file as it now is, checked against the source.
     Committed(FileFull),
     /// Nothing was committed: the source's content is the file's current content (Box
-    /// answered 202 to the commit with every part processed). The session was aborted.
+    /// answered 202 to the commit with every part processed). The session is left as it
+    /// is: should the content differ after all, [`Uploader::resume`] commits it; unused, it
+    /// expires.
     Unchanged {
         /// The file.
         file_id: String,
-        /// The session that was opened, then aborted.
+        /// The session, left open.
         session_id: String,
     },
 }
@@ -397,7 +399,7 @@ impl Uploader {
     /// outcome rather than an error: Box answers `202` for ever to a new version whose
     /// content is the current one. After a few 202s the engine reads the session; when it
     /// says every part is processed twice in a row and the commit still answers 202, the
-    /// upload ends as [`Outcome::Unchanged`] (and the session is aborted) instead of
+    /// upload ends as [`Outcome::Unchanged`] (the session left as it is) instead of
     /// waiting for the [`commit_deadline`](Self::commit_deadline).
     pub async fn upload_version(
         &self,

@@ -12,7 +12,6 @@ use tokio::time::timeout;
 
 use super::super::Uploader;
 use super::super::error::{Step, UploadError};
-use super::cleanup::abort_within;
 use super::session::Session;
 use super::{hex, is_code, wait};
 use crate::{
@@ -197,11 +196,9 @@ impl Uploader {
         if version && tries.accepted >= UNCHANGED_CHECK_AFTER && self.all_processed(session).await {
             // Twice in a row: every part processed, and still 202.
             if tries.processed {
-                tracing::info!(session_id = %session.id, "the new version is unchanged");
-                let limit = self.options.request_timeout;
-                if let Err(e) = abort_within(&session.id, limit, session.abort()).await {
-                    tracing::warn!(session_id = %session.id, error = %e, "abort failed");
-                }
+                // Kept, not aborted: should the content differ after all, a resume
+                // commits it; an unused session expires on its own.
+                tracing::info!(session_id = %session.id, "the new version is unchanged; session kept");
                 return Next::Done(Ok(Committed::Unchanged));
             }
             tries.processed = true;
