@@ -326,8 +326,9 @@ pub struct ResponseHeader {
     pub rust_name: String,
     /// Header name.
     pub wire_name: String,
-    /// Type (parsed with `FromStr`). Always optional in the emitted code: a header the
-    /// spec requires but the server leaves out is not worth failing a call over.
+    /// Type (parsed with `FromStr`, by `oas_runtime::header::decode`). Always optional in
+    /// the emitted code: a header the spec requires but the server leaves out, or writes
+    /// in a form that does not parse, is not worth failing a call over.
     pub ty: TypeRef,
     /// Doc comment.
     pub docs: Option<String>,

@@ -42,6 +42,7 @@ mod auth;
 mod client;
 mod config;
 mod error;
+pub mod header;
 mod idle;
 mod multipart;
 mod open_enum;
@@ -50,6 +51,7 @@ mod path;
 mod request;
 mod response;
 mod retry;
+mod text;
 mod trust;
 
 pub use bytes::Bytes;
@@ -58,12 +60,14 @@ pub use url::Url;
 
 pub use auth::{AccessToken, StaticToken, TokenProvider};
 pub use client::Client;
-pub use config::{Config, RetryPolicy};
+pub use config::{Config, LONGEST_DURATION, RetryPolicy};
 pub use error::{
-    ApiError, AuthError, ConfigError, DecodeError, Error, InvalidRequest, SendError, TransportError,
+    ApiError, AuthError, ConfigError, DecodeError, Error, InvalidRequest, SendError,
+    TransportError, WaitTooLong,
 };
 pub use multipart::{FilePart, Multipart};
 pub use operation::{Operation, Server, ServerVariable};
 pub use path::{encode_path_segment, path_segment};
 pub use request::{Body, Request};
 pub use response::Response;
+pub use text::{SERVER_TEXT_LEN, ServerText};

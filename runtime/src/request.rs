@@ -12,9 +12,10 @@ use http::header::{AUTHORIZATION, CONTENT_TYPE, COOKIE, PROXY_AUTHORIZATION};
 use http::{HeaderMap, HeaderName, HeaderValue, Method};
 use url::Url;
 
-use crate::error::{DisplayUrl, InvalidRequest};
+use crate::error::InvalidRequest;
 use crate::idle::PIECE;
 use crate::multipart::Multipart;
+use crate::text::DisplayUrl;
 
 pub(crate) type BoxStream = Pin<Box<dyn Stream<Item = Result<Bytes, io::Error>> + Send>>;
 

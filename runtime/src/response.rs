@@ -11,8 +11,9 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use url::Url;
 
-use crate::error::{ApiError, BodySnippet, DecodeError, DisplayUrl, Error};
-use crate::retry::retry_after;
+use crate::error::{ApiError, DecodeError, Error};
+use crate::header::retry_after;
+use crate::text::{BodySnippet, DisplayUrl, HeadersDebug};
 
 /// A response, whatever its status, with its body read in full.
 pub struct Response {
@@ -97,7 +98,7 @@ impl fmt::Debug for Response {
             .field("status", &self.status)
             .field("method", &self.method)
             .field("url", &DisplayUrl(&self.url).to_string())
-            .field("headers", &self.headers)
+            .field("headers", &HeadersDebug(&self.headers))
             .field("body", &BodySnippet(&self.body))
             .finish()
     }

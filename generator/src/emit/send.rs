@@ -224,10 +224,13 @@ fn decode_outcome(op: &Operation, outcome: &Outcome) -> TokenStream {
                 }
             } else {
                 let body = decode.map(|d| quote! { body: #d, });
+                // The runtime reads headers leniently (a value that does not parse is
+                // `None`): a header is never worth turning a success, such as a 202 in
+                // progress, into an error. It knows HTTP's own headers, such as Retry-After.
                 let headers = outcome.headers.iter().map(|h| {
                     let field = ident(&h.rust_name);
                     let wire = &h.wire_name;
-                    quote! { #field: response.header(#wire)?, }
+                    quote! { #field: ::oas_runtime::header::decode(response.headers(), #wire), }
                 });
                 quote! { #t::#variant { #body #( #headers )* } }
             }
@@ -443,7 +446,10 @@ mod tests {
         assert_tokens(
             arms,
             quote! {
-                201 => Ok(CreateFileResponse::Created { body: response.json()?, etag: response.header("ETag")?, }),
+                201 => Ok(CreateFileResponse::Created {
+                    body: response.json()?,
+                    etag: ::oas_runtime::header::decode(response.headers(), "ETag"),
+                }),
                 204 => Ok(CreateFileResponse::NoContent),
             },
         );
