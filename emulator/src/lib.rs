@@ -71,9 +71,12 @@
 //! while it is busy; a rule fires a given number of times or with a seeded probability, and
 //! [`FaultAction::one_of`] draws a kind per request from a weighted mix.
 
+mod auth;
 mod config;
 mod error;
 mod faults;
+mod host;
+mod idle_body;
 mod protocol;
 mod routes;
 mod server;
@@ -89,11 +92,13 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-pub use config::{EmulatorConfig, PartSizePolicy};
+pub use config::{EmulatorConfig, PartSizePolicy, UnchangedVersion};
 pub use faults::{FaultAction, FaultRule, Faults, FiredFault, Op, Trigger};
 pub use stats::{PartUpload, Stats};
 pub use store::StoredFile;
 
+use auth::Auth;
+use host::AllowedHosts;
 use stats::StatsCell;
 use store::Store;
 
@@ -103,8 +108,12 @@ pub(crate) struct App {
     pub store: Store,
     pub faults: Faults,
     pub stats: StatsCell,
+    pub auth: Auth,
+    pub hosts: AllowedHosts,
     /// The root `session_endpoints` point at.
     pub session_url: String,
+    /// The upload root of the main listener, where the preflight check sends uploads.
+    pub upload_url: String,
 }
 
 /// A running emulator. Dropping it stops its listeners (in the background) and deletes its
@@ -154,27 +163,41 @@ impl Emulator {
         let second_addr = second.as_ref().map(TcpListener::local_addr).transpose()?;
         let seed = config.fault_seed.unwrap_or_else(rand::random);
         tracing::info!(seed, "fault injection seed");
+        // A proxy that serves `session_endpoints_base` may forward its name.
+        let base_host = config
+            .session_endpoints_base
+            .as_deref()
+            .and_then(|base| base.split_once("://"))
+            .and_then(|(_, rest)| rest.split(['/', '?', '#']).next())
+            .map(str::to_string);
         let app = Arc::new(App {
-            store: Store::new(
-                storage_dir.clone(),
-                config.min_file_size,
-                config.part_size,
-                config.session_ttl,
-            )?,
+            store: Store::new(storage_dir.clone(), &config)?,
             faults: Faults::new(seed),
-            stats: StatsCell::default(),
+            stats: StatsCell::new(config.part_log_limit),
+            auth: Auth::new(config.token.clone()),
+            hosts: AllowedHosts::new(
+                vec![addr.ip()],
+                config.allowed_hosts.iter().cloned().chain(base_host),
+            ),
             session_url: config
                 .session_endpoints_base
                 .clone()
                 .unwrap_or_else(|| format!("{}/api/2.0", base_url(second_addr.unwrap_or(addr)))),
+            upload_url: format!("{}/api/2.0", base_url(addr)),
             config,
         });
+        let limits = server::Limits {
+            connections: Arc::new(tokio::sync::Semaphore::new(app.config.max_connections)),
+            header_read_timeout: app.config.header_read_timeout,
+            body_idle_timeout: app.config.body_idle_timeout,
+        };
         let router = routes::router(app.clone());
         let (shutdown, _) = watch::channel(false);
         let mut tasks = vec![tokio::spawn(server::serve(
             listener,
             router.clone(),
             false,
+            limits.clone(),
             shutdown.subscribe(),
         ))];
         if let Some(second) = second {
@@ -182,6 +205,7 @@ impl Emulator {
                 second,
                 router,
                 true,
+                limits,
                 shutdown.subscribe(),
             )));
         }

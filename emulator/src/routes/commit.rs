@@ -4,18 +4,20 @@ use axum::body::Body;
 use axum::extract::{Extension, Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
-use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use tokio::sync::watch;
 
-use super::{Shared, accepted, drain, field, header_str, json_response, read_json, run_op};
+use super::input::{Object, field, file_times, header_str, read_json};
+use super::{Shared, accepted, drain, json_response, run_op};
 use crate::App;
 use crate::error::ApiError;
 use crate::faults::Op;
 use crate::protocol::{DigestError, base64_sha1, parse_sha1_digest};
 use crate::server::Connection;
-use crate::store::{Assembled, CommitAttributes, CommitStep, ListedPart, Preconditions, internal};
-use crate::wire::files_json;
+use crate::store::{
+    Assembled, CommitOutcome, CommitStep, FileTimes, ListedPart, Preconditions, internal,
+};
+use crate::wire::{Fields, files_json};
 
 pub(super) async fn commit(
     State(app): Shared,
@@ -57,7 +59,7 @@ async fn commit_session(
         ),
     })?;
     let listed = listed_parts(&body)?;
-    let attributes = commit_attributes(&body)?;
+    let times = commit_times(&body)?;
     let preconditions = Preconditions {
         if_match: header_str(headers, header::IF_MATCH).map(str::to_string),
         if_none_match: header_str(headers, header::IF_NONE_MATCH).map(str::to_string),
@@ -105,11 +107,15 @@ async fn commit_session(
         )
         .with_context(json!({"expected": base64_sha1(&digest), "actual": base64_sha1(&sha1)})));
     }
-    let file = app
-        .store
-        .finish_commit(session_id, &dest, sha1, &attributes)?;
-    app.stats.update(|s| s.files_committed += 1);
-    Ok(json_response(StatusCode::CREATED, files_json(&file)))
+    match app.store.finish_commit(session_id, &dest, sha1, &times)? {
+        CommitOutcome::Committed(file) => {
+            app.stats.update(|s| s.files_committed += 1);
+            let files = files_json(&file, &Fields::default());
+            Ok(json_response(StatusCode::CREATED, files))
+        }
+        // Box's answer to a version that changes nothing: 202, for as long as it is asked.
+        CommitOutcome::Unchanged => Ok(accepted(app)),
+    }
 }
 
 /// The outcome of an assembly, once there is one.
@@ -122,7 +128,7 @@ async fn assembled(mut assembly: watch::Receiver<Option<Assembled>>) -> Assemble
     }
 }
 
-fn listed_parts(body: &serde_json::Map<String, Value>) -> Result<Vec<ListedPart>, ApiError> {
+fn listed_parts(body: &Object) -> Result<Vec<ListedPart>, ApiError> {
     let parts = field(body, "parts")
         .ok_or_else(|| ApiError::bad_request("bad_request", "parts is required"))?
         .as_array()
@@ -143,33 +149,13 @@ fn listed_parts(body: &serde_json::Map<String, Value>) -> Result<Vec<ListedPart>
         .collect()
 }
 
-fn commit_attributes(body: &serde_json::Map<String, Value>) -> Result<CommitAttributes, ApiError> {
-    let Some(attributes) = field(body, "attributes") else {
-        return Ok(CommitAttributes::default());
-    };
-    let time = |name: &str| -> Result<Option<DateTime<Utc>>, ApiError> {
-        let Some(value) = attributes.get(name).filter(|v| !v.is_null()) else {
-            return Ok(None);
-        };
-        value
-            .as_str()
-            .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
-            .map(|t| Some(t.with_timezone(&Utc)))
-            .ok_or_else(|| {
-                ApiError::bad_request(
-                    "bad_request",
-                    format!("attributes.{name} must be an RFC 3339 date-time, not {value}"),
-                )
-            })
-    };
-    if !attributes.is_object() {
-        return Err(ApiError::bad_request(
+fn commit_times(body: &Object) -> Result<FileTimes, ApiError> {
+    match field(body, "attributes") {
+        None => Ok(FileTimes::default()),
+        Some(Value::Object(attributes)) => file_times(attributes),
+        Some(_) => Err(ApiError::bad_request(
             "bad_request",
             "attributes must be an object",
-        ));
+        )),
     }
-    Ok(CommitAttributes {
-        content_created_at: time("content_created_at")?,
-        content_modified_at: time("content_modified_at")?,
-    })
 }

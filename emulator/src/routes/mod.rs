@@ -1,11 +1,16 @@
 //! The HTTP surface: routes under both `/2.0` and `/api/2.0`, the outer middleware (request
-//! id, bearer auth, `ClientError` bodies), fault injection, and one handler per operation.
+//! id, `Host` check, bearer auth, `ClientError` bodies), fault injection, and one handler per
+//! operation.
 //!
 //! The status and code of every refusal are tabled in the crate documentation.
 
 mod commit;
 mod files;
+mod folders;
+mod input;
+mod multipart;
 mod sessions;
+mod uploads;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -13,13 +18,12 @@ use std::time::Duration;
 
 use axum::body::{Body, BodyDataStream};
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use futures_util::StreamExt;
-use serde_json::Value;
 
 use crate::App;
 use crate::error::ApiError;
@@ -30,11 +34,12 @@ use crate::server::Connection;
 /// client, still sending, gets to read the answer instead of a reset.
 const DRAIN_LIMIT: u64 = 128 * 1024 * 1024;
 
-/// The largest JSON body accepted.
-const JSON_LIMIT: usize = 16 * 1024 * 1024;
-
 /// The header that carries the request id, as Box sends it.
 const REQUEST_ID_HEADER: &str = "box-request-id";
+
+/// The root of Box's API host, and of its upload host; both serve every operation.
+const API_ROOT: &str = "/2.0";
+const UPLOAD_ROOT: &str = "/api/2.0";
 
 type Shared = State<Arc<App>>;
 
@@ -64,17 +69,30 @@ pub(crate) fn router(app: Arc<App>) -> Router {
             "/files/{file_id}/upload_sessions",
             post(sessions::create_session_for_file),
         )
+        .route(
+            "/files/content",
+            post(uploads::upload_file).options(uploads::preflight),
+        )
         .route("/files/{file_id}", get(files::get_file))
-        .route("/files/{file_id}/content", get(files::get_file_content));
+        .route(
+            "/files/{file_id}/content",
+            get(files::get_file_content).post(uploads::upload_file_version),
+        )
+        .route("/folders", post(folders::create_folder))
+        .route("/folders/{folder_id}", get(folders::get_folder))
+        .route("/folders/{folder_id}/items", get(folders::list_items));
+    // Routes at the root (such as a token endpoint) go beside these two, outside the
+    // roots whose calls need a bearer token (see `needs_bearer`).
     Router::new()
-        .nest("/2.0", api.clone())
-        .nest("/api/2.0", api)
+        .nest(API_ROOT, api.clone())
+        .nest(UPLOAD_ROOT, api)
         .fallback(|| async { ApiError::not_found("no such endpoint") })
         .layer(middleware::from_fn_with_state(app.clone(), frame))
         .with_state(app)
 }
 
-/// The outer middleware: request id, auth, `ClientError` bodies for every error, a log line.
+/// The outer middleware: request id, `Host` check, auth, `ClientError` bodies for every
+/// error, a log line.
 async fn frame(State(app): Shared, request: Request, next: Next) -> Response {
     let request_id = format!("{:032x}", rand::random::<u128>());
     let method = request.method().clone();
@@ -86,10 +104,22 @@ async fn frame(State(app): Shared, request: Request, next: Next) -> Response {
     {
         app.stats.update(|s| s.second_host_requests += 1);
     }
-    let mut response = match check_auth(app.config.token.as_deref(), request.headers()) {
+    let admitted = app
+        .hosts
+        .check(&request)
+        .inspect_err(|_| app.stats.update(|s| s.misdirected += 1))
+        .and_then(|()| match needs_bearer(&path) {
+            false => Ok(()),
+            true => {
+                let upload = method == Method::POST && is_direct_upload(&path);
+                app.auth
+                    .check(request.headers(), upload)
+                    .inspect_err(|_| app.stats.update(|s| s.unauthorized += 1))
+            }
+        });
+    let mut response = match admitted {
         Ok(()) => next.run(request).await,
         Err(error) => {
-            app.stats.update(|s| s.unauthorized += 1);
             drain(request.into_body()).await;
             error.into_response()
         }
@@ -113,28 +143,20 @@ async fn frame(State(app): Shared, request: Request, next: Next) -> Response {
     response
 }
 
-/// `authorization: Bearer <token>`; `expected` `None` accepts any non-empty token.
-fn check_auth(expected: Option<&str>, headers: &HeaderMap) -> Result<(), ApiError> {
-    let token = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, token)| token.trim())
-        .filter(|token| !token.is_empty());
-    let refuse = |message: &str, challenge: &'static str| {
-        let mut error = ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message);
-        error.www_authenticate = Some(challenge);
-        Err(error)
-    };
-    match (token, expected) {
-        (None, _) => refuse("a bearer token is required", r#"Bearer realm="Service""#),
-        (Some(token), Some(expected)) if token != expected => refuse(
-            "the access token is not valid",
-            r#"Bearer realm="Service", error="invalid_token", error_description="the access token is not valid""#,
-        ),
-        _ => Ok(()),
-    }
+/// Whether a path is under one of the roots, whose calls need a bearer token.
+fn needs_bearer(path: &str) -> bool {
+    [API_ROOT, UPLOAD_ROOT].iter().any(|root| {
+        path.strip_prefix(root)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    })
+}
+
+/// `POST /files/content` under a root: where an upload token from the preflight check is
+/// accepted too.
+fn is_direct_upload(path: &str) -> bool {
+    [API_ROOT, UPLOAD_ROOT]
+        .iter()
+        .any(|root| path.strip_prefix(root) == Some("/files/content"))
 }
 
 /// Counts the request, applies the fault injected into it if any, else runs `handler`.
@@ -264,33 +286,4 @@ async fn discard(stream: &mut BodyDataStream, limit: u64) {
             _ => break,
         }
     }
-}
-
-async fn read_json(body: Body) -> Result<serde_json::Map<String, Value>, ApiError> {
-    let bytes = axum::body::to_bytes(body, JSON_LIMIT).await.map_err(|e| {
-        ApiError::bad_request(
-            "bad_request",
-            format!("the request body could not be read: {e}"),
-        )
-    })?;
-    match serde_json::from_slice(&bytes) {
-        Ok(Value::Object(map)) => Ok(map),
-        Ok(_) => Err(ApiError::bad_request(
-            "bad_request",
-            "the request body must be a JSON object",
-        )),
-        Err(e) => Err(ApiError::bad_request(
-            "bad_request",
-            format!("the request body is not valid JSON: {e}"),
-        )),
-    }
-}
-
-fn header_str(headers: &HeaderMap, name: impl header::AsHeaderName) -> Option<&str> {
-    headers.get(name).and_then(|v| v.to_str().ok())
-}
-
-/// A present, non-null field.
-fn field<'a>(body: &'a serde_json::Map<String, Value>, name: &str) -> Option<&'a Value> {
-    body.get(name).filter(|v| !v.is_null())
 }

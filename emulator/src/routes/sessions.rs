@@ -11,19 +11,18 @@ use serde_json::{Value, json};
 use sha1::{Digest, Sha1};
 use tokio::io::AsyncWriteExt;
 
-use super::{
-    DRAIN_LIMIT, Shared, discard, drain, field, header_str, json_response, read_json, run_op,
-};
+use super::input::{Object, body_error, field, header_str, item_name, read_json};
+use super::{DRAIN_LIMIT, Shared, discard, drain, json_response, run_op};
 use crate::App;
 use crate::error::ApiError;
 use crate::faults::Op;
-use crate::protocol::{ContentRange, DigestError, base64_sha1, check_item_name, parse_sha1_digest};
+use crate::protocol::{ContentRange, DigestError, base64_sha1, parse_sha1_digest};
 use crate::server::Connection;
 use crate::stats::PartUpload;
 use crate::store::{PartPlan, internal, remove_path};
 use crate::wire::{UploadParts, UploadSession, UploadedPart};
 
-fn file_size(body: &serde_json::Map<String, Value>, min: u64) -> Result<u64, ApiError> {
+fn file_size(body: &Object, min: u64) -> Result<u64, ApiError> {
     let value = field(body, "file_size")
         .ok_or_else(|| ApiError::bad_request("missing_file_size", "file_size is required"))?;
     let size = value.as_u64().ok_or_else(|| {
@@ -40,19 +39,6 @@ fn file_size(body: &serde_json::Map<String, Value>, min: u64) -> Result<u64, Api
         .with_context(json!({"min_file_size": min})));
     }
     Ok(size)
-}
-
-fn file_name(value: &Value) -> Result<&str, ApiError> {
-    let name = value
-        .as_str()
-        .ok_or_else(|| ApiError::bad_request("item_name_invalid", "file_name must be a string"))?;
-    check_item_name(name).map_err(|why| {
-        ApiError::bad_request(
-            "item_name_invalid",
-            format!("file_name {name:?} is not valid: {why}"),
-        )
-    })?;
-    Ok(name)
 }
 
 pub(super) async fn create_session(
@@ -91,7 +77,7 @@ pub(super) async fn create_session(
             let name = field(&body, "file_name").ok_or_else(|| {
                 ApiError::bad_request("missing_file_name", "file_name is required")
             })?;
-            let name = file_name(name)?;
+            let name = item_name(name, "file_name")?;
             let size = file_size(&body, app.store.min_file_size())?;
             let session = app.store.create_session(folder_id, name, size)?;
             Ok(json_response(
@@ -119,7 +105,9 @@ pub(super) async fn create_session_for_file(
         |body| async {
             let body = read_json(body).await?;
             let size = file_size(&body, app.store.min_file_size())?;
-            let name = field(&body, "file_name").map(file_name).transpose()?;
+            let name = field(&body, "file_name")
+                .map(|name| item_name(name, "file_name"))
+                .transpose()?;
             let session = app.store.create_version_session(&file_id, name, size)?;
             Ok(json_response(
                 StatusCode::CREATED,
@@ -163,14 +151,13 @@ pub(super) async fn upload_part(
 ) -> Response {
     let range = header_str(&headers, header::CONTENT_RANGE).map(ContentRange::parse);
     let offset = range.flatten().map(|r| r.first);
-    let mut index = 0;
-    app.stats.update(|s| {
-        index = s.part_uploads.len();
-        s.part_uploads.push(PartUpload {
+    // Only uploads to real sessions are logged, so that the log cannot be grown at will.
+    let entry = app.store.session_exists(&session_id).then(|| {
+        app.stats.log_part_upload(PartUpload {
             session_id: session_id.clone(),
             offset,
             status: None,
-        });
+        })
     });
     let response = run_op(
         &app,
@@ -182,8 +169,10 @@ pub(super) async fn upload_part(
         |body| receive_part(&app, &session_id, &headers, range, body),
     )
     .await;
-    app.stats
-        .update(|s| s.part_uploads[index].status = Some(response.status().as_u16()));
+    if let Some(entry) = entry {
+        app.stats
+            .part_upload_answered(entry, response.status().as_u16());
+    }
     response
 }
 
@@ -301,12 +290,7 @@ async fn write_part(app: &App, plan: &PartPlan, body: Body) -> Result<[u8; 20], 
         let chunk: Bytes = match stream.next().await {
             None => break Ok(()),
             Some(Ok(chunk)) => chunk,
-            Some(Err(e)) => {
-                break Err(ApiError::bad_request(
-                    "bad_request",
-                    format!("the request body could not be read: {e}"),
-                ));
-            }
+            Some(Err(e)) => break Err(body_error(&e)),
         };
         received += chunk.len() as u64;
         if received > plan.size {

@@ -4,13 +4,14 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use axum::http::StatusCode;
-use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use tokio::sync::watch;
 
 use super::assembly::Assembled;
+use super::files::{Content, FileTimes};
 use super::sessions::{Session, Target, part_json, part_path};
-use super::{FileRecord, FileView, State, Store, internal};
+use super::{FileView, State, Store};
+use crate::config::UnchangedVersion;
 use crate::error::ApiError;
 use crate::protocol::hex;
 
@@ -52,11 +53,14 @@ pub(crate) enum CommitStep {
     },
 }
 
-/// Optional attributes of a commit body.
-#[derive(Debug, Default)]
-pub(crate) struct CommitAttributes {
-    pub content_created_at: Option<DateTime<Utc>>,
-    pub content_modified_at: Option<DateTime<Utc>>,
+/// How a commit ended.
+#[derive(Debug)]
+pub(crate) enum CommitOutcome {
+    /// The file or its new version.
+    Committed(Box<FileView>),
+    /// A new version whose content equals the current version: nothing was done and the
+    /// session stays open (see [`UnchangedVersion`]).
+    Unchanged,
 }
 
 impl Store {
@@ -131,8 +135,8 @@ impl Store {
         id: &str,
         assembled: &Path,
         sha1: [u8; 20],
-        attributes: &CommitAttributes,
-    ) -> Result<FileView, ApiError> {
+        times: &FileTimes,
+    ) -> Result<CommitOutcome, ApiError> {
         self.locked(|state| {
             let session = state.session(id)?;
             let (target, file_name, size) = (
@@ -141,59 +145,26 @@ impl Store {
                 session.file_size,
             );
             check_target(state, &target, file_name.as_deref(), None)?;
-            let now = Utc::now();
-            let version_id = state.new_id();
+            let content = Content {
+                path: assembled,
+                size,
+                sha1,
+            };
             let file = match target {
                 Target::NewFile { folder_id } => {
-                    let file_id = state.new_id();
-                    let content_modified_at = attributes.content_modified_at.unwrap_or(now);
-                    FileRecord {
-                        path: self
-                            .dir
-                            .join("files")
-                            .join(format!("{file_id}.{version_id}")),
-                        id: file_id,
-                        name: file_name.unwrap_or_default(),
-                        parent_id: folder_id,
-                        size,
-                        sha1,
-                        version_id,
-                        version_number: 1,
-                        created_at: now,
-                        modified_at: now,
-                        content_created_at: attributes
-                            .content_created_at
-                            .unwrap_or(content_modified_at),
-                        content_modified_at,
-                    }
+                    let name = file_name.unwrap_or_default();
+                    state.add_file(&self.dir, &folder_id, &name, content, times)?
                 }
                 Target::NewVersion { file_id } => {
-                    let old = state
-                        .files
-                        .get(&file_id)
-                        .cloned()
-                        .ok_or_else(|| ApiError::not_found(format!("no file {file_id}")))?;
-                    state.garbage.push(old.path.clone());
-                    FileRecord {
-                        path: self
-                            .dir
-                            .join("files")
-                            .join(format!("{file_id}.{version_id}")),
-                        name: file_name.unwrap_or(old.name),
-                        size,
-                        sha1,
-                        version_id,
-                        version_number: old.version_number + 1,
-                        modified_at: now,
-                        content_modified_at: attributes.content_modified_at.unwrap_or(now),
-                        ..old
+                    let unchanged = state.file(&file_id)?.sha1 == sha1;
+                    if unchanged && self.unchanged_version == UnchangedVersion::Accepted {
+                        return Ok(CommitOutcome::Unchanged);
                     }
+                    state.add_version(&self.dir, &file_id, file_name.as_deref(), content, times)?
                 }
             };
-            std::fs::rename(assembled, &file.path).map_err(|e| internal("storing the file", &e))?;
             state.remove_session(id);
-            state.files.insert(file.id.clone(), file.clone());
-            Ok(state.file_view(&file))
+            Ok(CommitOutcome::Committed(Box::new(state.file_view(&file))))
         })
     }
 }
@@ -239,7 +210,7 @@ fn check_target(
 
 /// HTTP conditional semantics on the target's etag (`None`: no target). `*` matches any
 /// existing target.
-fn check_preconditions(pre: &Preconditions, etag: Option<&str>) -> Result<(), ApiError> {
+pub(super) fn check_preconditions(pre: &Preconditions, etag: Option<&str>) -> Result<(), ApiError> {
     let matches = |header: &str| {
         header
             .split(',')

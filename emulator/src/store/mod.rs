@@ -4,7 +4,8 @@
 //! during bulk I/O; bytes live on disk under the storage directory:
 //!
 //! - `sessions/<session id>/<offset>.part`: stored parts (`*.tmp` while arriving),
-//! - `files/<file id>.<version id>`: the content of each file's current version.
+//! - `files/<file id>.<version id>`: the content of each file's current version,
+//! - `uploads/<random>.tmp`: the content of a direct upload while it arrives.
 //!
 //! Decisions that are the emulator's own (Box does not document them) are marked "Choice".
 
@@ -16,7 +17,7 @@ use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
-use crate::config::PartSizePolicy;
+use crate::config::{EmulatorConfig, PartSizePolicy, UnchangedVersion};
 use crate::error::ApiError;
 use crate::protocol::hex;
 
@@ -27,7 +28,9 @@ mod folders;
 mod sessions;
 
 pub(crate) use assembly::{Assembled, assemble};
-pub(crate) use commit::{CommitAttributes, CommitStep, ListedPart, Preconditions};
+pub(crate) use commit::{CommitOutcome, CommitStep, ListedPart, Preconditions};
+pub(crate) use files::{FileTimes, Upload};
+pub(crate) use folders::{FolderView, ItemOrder, ItemView, SortBy};
 use sessions::Session;
 pub(crate) use sessions::{Part, PartPlan, SessionView};
 
@@ -76,6 +79,23 @@ pub(crate) struct Folder {
     pub id: String,
     pub name: String,
     pub parent_id: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl Folder {
+    pub fn is_root(&self) -> bool {
+        self.id == ROOT_FOLDER
+    }
+
+    /// Its `etag` and `sequence_id`: folders are never changed, so "0"; the root has none.
+    pub fn etag(&self) -> Option<String> {
+        (!self.is_root()).then(|| "0".to_string())
+    }
+
+    /// The mini form, as in `context_info.conflicts`.
+    fn mini_json(&self) -> Value {
+        json!({"type": "folder", "id": self.id, "etag": self.etag(), "sequence_id": self.etag(), "name": self.name})
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -161,8 +181,9 @@ impl State {
         self.next_id.to_string()
     }
 
-    /// The file or folder in `folder_id` whose name equals `name`, ignoring case as Box does.
-    /// `except` is a file id to leave out (a file being renamed clashes not with itself).
+    /// The mini JSON of the file or folder in `folder_id` whose name equals `name`, ignoring
+    /// case as Box does. `except` is a file id to leave out (a file being renamed clashes not
+    /// with itself).
     fn item_named(&self, folder_id: &str, name: &str, except: Option<&str>) -> Option<Value> {
         let name = name.to_lowercase();
         let file = self.files.values().find(|f| {
@@ -176,9 +197,11 @@ impl State {
         self.folders
             .values()
             .find(|f| f.parent_id.as_deref() == Some(folder_id) && f.name.to_lowercase() == name)
-            .map(|f| json!({"type": "folder", "id": f.id, "etag": "0", "sequence_id": "0", "name": f.name}))
+            .map(Folder::mini_json)
     }
 
+    /// 409 `item_name_in_use` when `name` is taken in `folder_id`; for uploads, whose
+    /// `context_info.conflicts` is the existing item (as Box answers uploads).
     fn name_in_use(
         &self,
         folder_id: &str,
@@ -187,13 +210,47 @@ impl State {
     ) -> Result<(), ApiError> {
         match self.item_named(folder_id, name, except) {
             None => Ok(()),
-            Some(conflict) => Err(ApiError::new(
-                StatusCode::CONFLICT,
-                "item_name_in_use",
-                format!("an item named {name:?} already exists in folder {folder_id}"),
-            )
-            .with_context(json!({"conflicts": conflict}))),
+            Some(conflict) => Err(name_in_use_error(folder_id, name, conflict)),
         }
+    }
+
+    /// The bytes stored: the current version of every file.
+    fn used_bytes(&self) -> u64 {
+        self.files.values().map(|f| f.size).sum()
+    }
+
+    /// 403 `storage_limit_exceeded` when storing `add` more bytes (and freeing `free`) would
+    /// pass the quota.
+    fn check_quota(&self, quota: Option<u64>, add: u64, free: u64) -> Result<(), ApiError> {
+        let Some(quota) = quota else {
+            return Ok(());
+        };
+        let used = self.used_bytes().saturating_sub(free);
+        if used.saturating_add(add) <= quota {
+            return Ok(());
+        }
+        Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "storage_limit_exceeded",
+            format!(
+                "{add} more bytes would pass the account's quota: {used} of {quota} bytes are used"
+            ),
+        )
+        .with_context(json!({"quota": quota, "used": used, "requested": add})))
+    }
+
+    /// The live folder `id`, else 404 `not_found`.
+    fn folder(&self, id: &str) -> Result<&Folder, ApiError> {
+        self.folders
+            .get(id)
+            .ok_or_else(|| ApiError::not_found(format!("no folder {id}")))
+    }
+
+    /// The file `id`, else 404 `not_found`.
+    fn file(&self, id: &str) -> Result<&FileRecord, ApiError> {
+        self.files
+            .get(id)
+            .ok_or_else(|| ApiError::not_found(format!("no file {id}")))
     }
 
     fn folder_mini(&self, id: &str) -> FolderMini {
@@ -201,7 +258,7 @@ impl State {
             Some(folder) => FolderMini {
                 id: folder.id.clone(),
                 name: folder.name.clone(),
-                etag: (folder.id != ROOT_FOLDER).then(|| "0".to_string()),
+                etag: folder.etag(),
             },
             None => FolderMini {
                 id: id.to_string(),
@@ -211,20 +268,35 @@ impl State {
         }
     }
 
-    fn file_view(&self, file: &FileRecord) -> FileView {
+    /// The folders from the root down to `folder_id`, both included.
+    fn path_to(&self, folder_id: &str) -> Vec<FolderMini> {
         let mut path = Vec::new();
-        let mut next = Some(file.parent_id.clone());
+        let mut next = Some(folder_id.to_string());
         while let Some(id) = next {
             next = self.folders.get(&id).and_then(|f| f.parent_id.clone());
             path.push(self.folder_mini(&id));
         }
         path.reverse();
+        path
+    }
+
+    fn file_view(&self, file: &FileRecord) -> FileView {
         FileView {
             parent: self.folder_mini(&file.parent_id),
             file: file.clone(),
-            path,
+            path: self.path_to(&file.parent_id),
         }
     }
+}
+
+/// 409 `item_name_in_use` naming `conflict`, the item that holds the name.
+fn name_in_use_error(folder_id: &str, name: &str, conflicts: Value) -> ApiError {
+    ApiError::new(
+        StatusCode::CONFLICT,
+        "item_name_in_use",
+        format!("an item named {name:?} already exists in folder {folder_id}"),
+    )
+    .with_context(json!({"conflicts": conflicts}))
 }
 
 /// The account and its storage.
@@ -234,18 +306,16 @@ pub(crate) struct Store {
     min_file_size: u64,
     part_size: PartSizePolicy,
     ttl: chrono::Duration,
+    quota: Option<u64>,
+    unchanged_version: UnchangedVersion,
     state: Mutex<State>,
 }
 
 impl Store {
-    pub fn new(
-        dir: PathBuf,
-        min_file_size: u64,
-        part_size: PartSizePolicy,
-        ttl: std::time::Duration,
-    ) -> std::io::Result<Store> {
-        std::fs::create_dir_all(dir.join("sessions"))?;
-        std::fs::create_dir_all(dir.join("files"))?;
+    pub fn new(dir: PathBuf, config: &EmulatorConfig) -> std::io::Result<Store> {
+        for sub in ["sessions", "files", "uploads"] {
+            std::fs::create_dir_all(dir.join(sub))?;
+        }
         let mut state = State {
             next_id: 100_000_000_000,
             ..State::default()
@@ -256,13 +326,16 @@ impl Store {
                 id: ROOT_FOLDER.to_string(),
                 name: "All Files".to_string(),
                 parent_id: None,
+                created_at: Utc::now(),
             },
         );
         Ok(Store {
             dir,
-            min_file_size,
-            part_size,
-            ttl: chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::MAX),
+            min_file_size: config.min_file_size,
+            part_size: config.part_size,
+            ttl: chrono::Duration::from_std(config.session_ttl).unwrap_or(chrono::Duration::MAX),
+            quota: config.quota,
+            unchanged_version: config.unchanged_version,
             state: Mutex::new(state),
         })
     }

@@ -170,6 +170,7 @@ impl Store {
                 ));
             }
             state.name_in_use(folder_id, file_name, None)?;
+            state.check_quota(self.quota, file_size, 0)?;
             let target = Target::NewFile {
                 folder_id: folder_id.to_string(),
             };
@@ -191,6 +192,7 @@ impl Store {
             if let Some(name) = file_name {
                 state.name_in_use(&file.parent_id, name, Some(file_id))?;
             }
+            state.check_quota(self.quota, file_size, file.size)?;
             let target = Target::NewVersion {
                 file_id: file_id.to_string(),
             };
@@ -238,10 +240,10 @@ impl Store {
             if range.last >= session.file_size {
                 return Err(misfit(
                     "past_end",
-                    format!(
-                        "the range ends past the file's last byte {}",
-                        session.file_size - 1
-                    ),
+                    match session.file_size.checked_sub(1) {
+                        Some(last) => format!("the range ends past the file's last byte {last}"),
+                        None => "the file is empty: it has no bytes to upload".to_string(),
+                    },
                 ));
             }
             if !range.first.is_multiple_of(session.part_size) {
