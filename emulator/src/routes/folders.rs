@@ -114,9 +114,11 @@ pub(super) async fn list_items(
         |_| async {
             let fields = fields(&query);
             let (order, limit) = (order(&query)?, limit(&query)?);
-            let use_marker = match query.get("usemarker").map(String::as_str) {
-                None | Some("false") => false,
-                Some("true") => true,
+            // Box's Python SDK sends `True`: booleans are read without regard to case.
+            let use_marker = match query.get("usemarker").map(|v| v.to_ascii_lowercase()) {
+                None => false,
+                Some(v) if v == "false" => false,
+                Some(v) if v == "true" => true,
                 Some(other) => {
                     return Err(bad_query(format!(
                         "usemarker must be true or false, not {other:?}"
