@@ -7,12 +7,12 @@ use axum::response::Response;
 use serde_json::{Value, json};
 use tokio::sync::watch;
 
-use super::input::{Object, field, file_times, header_str, read_json};
+use super::input::{Object, digest_header, field, file_times, header_str, read_json};
 use super::{Shared, accepted, drain, json_response, run_op};
 use crate::App;
 use crate::error::ApiError;
 use crate::faults::Op;
-use crate::protocol::{DigestError, base64_sha1, parse_sha1_digest};
+use crate::protocol::base64_sha1;
 use crate::server::Connection;
 use crate::store::{
     Assembled, CommitOutcome, CommitStep, FileTimes, ListedPart, Preconditions, internal,
@@ -49,15 +49,7 @@ async fn commit_session(
         return Err(error);
     }
     let body = read_json(body).await?;
-    let digest = parse_sha1_digest(header_str(headers, "digest")).map_err(|e| match e {
-        DigestError::Missing => {
-            ApiError::bad_request("bad_request", "the digest header is required")
-        }
-        DigestError::Malformed => ApiError::bad_request(
-            "bad_request",
-            "digest must read `sha=<base64 of the SHA-1>`",
-        ),
-    })?;
+    let digest = digest_header(headers)?;
     let listed = listed_parts(&body)?;
     let times = commit_times(&body)?;
     let preconditions = Preconditions {

@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 
 use crate::error::ApiError;
 use crate::idle_body::BodyIdleTimeout;
-use crate::protocol::check_item_name;
+use crate::protocol::{DigestError, check_item_name, parse_sha1_digest};
 use crate::store::FileTimes;
 
 /// The largest JSON body accepted.
@@ -57,6 +57,19 @@ pub(super) fn parse_object(bytes: &[u8], what: &str) -> Result<Object, ApiError>
 
 pub(super) fn header_str(headers: &HeaderMap, name: impl header::AsHeaderName) -> Option<&str> {
     headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// The SHA-1 in the `digest` header (`sha=<base64>`), else 400 `bad_request`.
+pub(super) fn digest_header(headers: &HeaderMap) -> Result<[u8; 20], ApiError> {
+    parse_sha1_digest(header_str(headers, "digest")).map_err(|e| match e {
+        DigestError::Missing => {
+            ApiError::bad_request("bad_request", "the digest header is required")
+        }
+        DigestError::Malformed => ApiError::bad_request(
+            "bad_request",
+            "digest must read `sha=<base64 of the SHA-1>`",
+        ),
+    })
 }
 
 /// A present, non-null field.

@@ -11,12 +11,12 @@ use serde_json::{Value, json};
 use sha1::{Digest, Sha1};
 use tokio::io::AsyncWriteExt;
 
-use super::input::{Object, body_error, field, header_str, item_name, read_json};
+use super::input::{Object, body_error, digest_header, field, header_str, item_name, read_json};
 use super::{DRAIN_LIMIT, Shared, discard, drain, json_response, run_op};
 use crate::App;
 use crate::error::ApiError;
 use crate::faults::Op;
-use crate::protocol::{ContentRange, DigestError, base64_sha1, parse_sha1_digest};
+use crate::protocol::{ContentRange, base64_sha1};
 use crate::server::Connection;
 use crate::stats::PartUpload;
 use crate::store::{PartPlan, internal, remove_path};
@@ -200,15 +200,7 @@ fn plan_part(
         }
         Some(Some(range)) => range,
     };
-    let digest = parse_sha1_digest(header_str(headers, "digest")).map_err(|e| match e {
-        DigestError::Missing => {
-            ApiError::bad_request("bad_request", "the digest header is required")
-        }
-        DigestError::Malformed => ApiError::bad_request(
-            "bad_request",
-            "digest must read `sha=<base64 of the SHA-1>`",
-        ),
-    })?;
+    let digest = digest_header(headers)?;
     let plan = app.store.plan_part(session_id, range)?;
     if let Some(length) = header_str(headers, header::CONTENT_LENGTH)
         && length.trim().parse::<u64>().ok() != Some(plan.size)

@@ -49,7 +49,10 @@ pub(super) async fn upload_file(
                 Ok(())
             })
             .await?;
-            let (folder_id, name) = target.expect("the check ran before the content was read");
+            // The check runs before any content is read, so a stored upload always has a target.
+            let (folder_id, name) = target.ok_or_else(|| {
+                ApiError::bad_request("bad_request", "the attributes part is required")
+            })?;
             let file = store_upload(&app, &headers, &read, |upload, times| {
                 app.store.upload_file(&folder_id, &name, upload, times)
             })?;
