@@ -38,9 +38,11 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 pub(crate) struct IdleTimeout<B> {
     inner: B,
     idle: Duration,
-    /// Armed while a read waits on the client; kept to be reset rather than reallocated.
+    /// When the current wait on the client began; `None` while frames keep coming.
+    waiting_since: Option<Instant>,
+    /// Armed at the first wait and only moved when it fires early: resetting a timer on
+    /// every wait would cost a timer-wheel update per chunk of every body.
     timer: Option<Pin<Box<Sleep>>>,
-    waiting: bool,
     timed_out: bool,
 }
 
@@ -49,8 +51,8 @@ impl<B> IdleTimeout<B> {
         IdleTimeout {
             inner,
             idle,
+            waiting_since: None,
             timer: None,
-            waiting: false,
             timed_out: false,
         }
     }
@@ -73,27 +75,22 @@ where
             return Poll::Ready(Some(Err(Box::new(BodyIdleTimeout(this.idle)))));
         }
         if let Poll::Ready(frame) = Pin::new(&mut this.inner).poll_frame(cx) {
-            this.waiting = false;
+            this.waiting_since = None;
             return Poll::Ready(frame.map(|result| result.map_err(Into::into)));
         }
-        if !this.waiting {
-            this.waiting = true;
-            let deadline = Instant::now() + this.idle;
-            match &mut this.timer {
-                Some(timer) => timer.as_mut().reset(deadline),
-                None => this.timer = Some(Box::pin(tokio::time::sleep_until(deadline))),
-            }
-        }
-        let Some(timer) = &mut this.timer else {
-            return Poll::Pending;
-        };
-        match timer.as_mut().poll(cx) {
-            Poll::Ready(()) => {
+        let deadline = *this.waiting_since.get_or_insert_with(Instant::now) + this.idle;
+        let timer = this
+            .timer
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+        // The timer may have been set for an earlier wait, so an early deadline is moved on.
+        while timer.as_mut().poll(cx).is_ready() {
+            if Instant::now() >= deadline {
                 this.timed_out = true;
-                Poll::Ready(Some(Err(Box::new(BodyIdleTimeout(this.idle)))))
+                return Poll::Ready(Some(Err(Box::new(BodyIdleTimeout(this.idle)))));
             }
-            Poll::Pending => Poll::Pending,
+            timer.as_mut().reset(deadline);
         }
+        Poll::Pending
     }
 
     fn is_end_stream(&self) -> bool {
@@ -113,15 +110,26 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn waiting_on_the_client_too_long_is_an_error_but_slow_reading_is_not() {
         let (tx, rx) = tokio::sync::mpsc::channel::<Result<Frame<Bytes>, std::io::Error>>(4);
-        let stream = tokio_stream_from(rx);
-        let mut body = IdleTimeout::new(StreamBody::new(stream), Duration::from_secs(5));
-        tx.send(Ok(Frame::data(Bytes::from_static(b"a"))))
-            .await
-            .unwrap();
-        // The reader dawdles for longer than the limit: that is not the client's fault.
+        let mut body = IdleTimeout::new(StreamBody::new(stream_of(rx)), Duration::from_secs(5));
+        let send_after = |secs, tx: tokio::sync::mpsc::Sender<_>| {
+            tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_secs(secs)).await;
+                tx.send(Ok(Frame::data(Bytes::from_static(b"a"))))
+                    .await
+                    .unwrap();
+                tx
+            })
+        };
+        // The client takes 4 s of the 5 allowed.
+        let sender = send_after(4, tx);
+        assert!(body.frame().await.unwrap().is_ok());
+        let tx = sender.await.unwrap();
+        // The reader dawdles for longer than the limit: that is not the client's fault, and
+        // a wait that starts afterwards has its own 5 s, again 4 of them used.
         tokio::time::sleep(Duration::from_secs(60)).await;
-        let frame = body.frame().await.unwrap().unwrap();
-        assert_eq!(frame.into_data().unwrap(), "a");
+        let sender = send_after(4, tx);
+        assert!(body.frame().await.unwrap().is_ok());
+        let tx = sender.await.unwrap();
         // Now the client sends nothing for more than 5 s.
         let error = body.frame().await.unwrap().unwrap_err();
         assert!(BodyIdleTimeout::is_cause_of(&*error), "{error}");
@@ -129,7 +137,7 @@ mod tests {
         drop(tx);
     }
 
-    fn tokio_stream_from<T: Send + 'static>(
+    fn stream_of<T: Send + 'static>(
         mut rx: tokio::sync::mpsc::Receiver<T>,
     ) -> impl futures_util::Stream<Item = T> + Unpin {
         Box::pin(futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx)))
