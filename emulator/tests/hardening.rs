@@ -177,6 +177,17 @@ async fn hosts_other_than_the_emulators_names_are_misdirected() {
             .ok(200);
     }
     assert_eq!(emulator.stats().misdirected, 4);
+    // No Host at all (HTTP/1.0 allows that).
+    let mut stream = TcpStream::connect(emulator.addr()).await.unwrap();
+    stream
+        .write_all(b"GET /2.0/folders/0 HTTP/1.0\r\n\r\n")
+        .await
+        .unwrap();
+    let answer = read_until_closed(&mut stream, Duration::from_secs(5))
+        .await
+        .expect("answered and closed");
+    assert!(answer.starts_with("HTTP/1.0 400"), "{answer}");
+    assert!(answer.contains("no Host header"), "{answer}");
 }
 
 #[tokio::test]

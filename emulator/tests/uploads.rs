@@ -178,6 +178,25 @@ async fn direct_upload_refusals() {
     assert_eq!(conflict["sha1"], taken.sha1.as_str());
     assert_eq!(conflict["etag"], "0");
     assert_eq!(conflict["file_version"]["id"], taken.version_id.as_str());
+    // Two file parts; attributes over 1 MiB.
+    let (content_type, body) = multipart(&[
+        (
+            "attributes",
+            None,
+            br#"{"name": "two", "parent": {"id": "0"}}"#,
+        ),
+        ("file", Some("a"), b"one"),
+        ("file", Some("b"), b"two"),
+    ]);
+    api.send_multipart(&url, content_type, body, &[])
+        .await
+        .error(400, "bad_request");
+    assert!(emulator.find_file("0", "two").is_none());
+    let padding = "x".repeat(1 << 20);
+    let big = json!({"name": "big", "parent": {"id": "0"}, "description": padding});
+    api.upload_to(&url, &big, b"x", &[])
+        .await
+        .error(400, "bad_request");
     // content-md5 (the hex SHA-1) that does not match.
     let attributes = json!({"name": "bad.bin", "parent": {"id": "0"}});
     let body = api
@@ -258,6 +277,9 @@ async fn a_new_version_by_direct_upload() {
     api.upload_to(&url, &json!({}), b"x", &[("content-md5", "00")])
         .await
         .error(400, "bad_digest");
+    api.upload_to(&url, &json!({"name": "a\\b"}), b"x", &[])
+        .await
+        .error(400, "item_name_invalid");
     assert_eq!(
         emulator
             .committed_file(&original.id)
@@ -409,4 +431,45 @@ async fn the_preflight_check() {
         .await
         .error(401, "unauthorized");
     emulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_quota_holds_for_sessions_and_versions() {
+    let emulator = start(EmulatorConfig {
+        quota: Some(5000),
+        ..small_config()
+    })
+    .await;
+    let api = Api::new(&emulator);
+    let file = emulator.create_file("0", "base.bin", &data(3000, 1));
+    // New files: 3000 used, 2000 left.
+    api.create_session_raw(&json!({"folder_id": "0", "file_name": "s", "file_size": 2001}))
+        .await
+        .error(403, "storage_limit_exceeded");
+    api.create_session("0", "s", 2000).await;
+    // A new version replaces the current one: 5000 in its place is fine, 5001 is not.
+    let url = format!("{}/files/{}/upload_sessions", api.upload, file.id);
+    api.post_json(&url, &json!({"file_size": 5001}))
+        .await
+        .error(403, "storage_limit_exceeded");
+    api.post_json(&url, &json!({"file_size": 5000}))
+        .await
+        .ok(201);
+    api.upload_to(
+        &version_url(&api, &file.id),
+        &json!({}),
+        &data(5001, 2),
+        &[],
+    )
+    .await
+    .error(403, "storage_limit_exceeded");
+    api.upload_to(
+        &version_url(&api, &file.id),
+        &json!({}),
+        &data(5000, 2),
+        &[],
+    )
+    .await
+    .ok(200);
+    no_leftovers(&emulator);
 }
