@@ -37,6 +37,7 @@ snapshot_tests!(
     outcomes,
     servers,
     unions,
+    unknown_fields,
 );
 
 #[test]

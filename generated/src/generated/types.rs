@@ -4,6 +4,7 @@
 //! Request and response types.
 /// Error body that Box sends with a failing status.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct ClientError {
     /// Always `error`.
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
@@ -26,6 +27,10 @@ pub struct ClientError {
     /// Identifier of this request, to quote when contacting Box support.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
+    /// Members the spec does not list (fields added to the API after this
+    /// client was generated), kept so that they survive a decode and a re-encode.
+    #[serde(flatten)]
+    pub unknown_fields: ::std::collections::BTreeMap<String, ::serde_json::Value>,
 }
 /// Machine-readable reason. Box sends codes beyond this list (`item_name_in_use`, `parts_mismatch`, ...), so keep unknown values.
 ///
@@ -287,6 +292,7 @@ impl FileBaseType {
 ::oas_runtime::open_enum!(FileBaseType);
 /// A file with every field Box can return, including permissions, lock and metadata.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct FileFull {
     /// Box ID of the file.
     pub id: String,
@@ -423,6 +429,10 @@ pub struct FileFull {
     /// Whether the file or one of its ancestors is linked to an app item, even one the caller cannot see.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_associated_with_app_item: Option<bool>,
+    /// Members the spec does not list (fields added to the API after this
+    /// client was generated), kept so that they survive a decode and a re-encode.
+    #[serde(flatten)]
+    pub unknown_fields: ::std::collections::BTreeMap<String, ::serde_json::Value>,
 }
 ///
 /// An open enum: a value this client does not know is kept as `Unknown`.
@@ -476,6 +486,7 @@ impl FileFullAllowedInviteeRolesItem {
 ::oas_runtime::open_enum!(FileFullAllowedInviteeRolesItem);
 /// Security classification label of an item.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct FileFullClassification {
     /// Label name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -486,9 +497,14 @@ pub struct FileFullClassification {
     /// Color used to display the label, chosen by an administrator.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub color: Option<String>,
+    /// Members the spec does not list (fields added to the API after this
+    /// client was generated), kept so that they survive a decode and a re-encode.
+    #[serde(flatten)]
+    pub unknown_fields: ::std::collections::BTreeMap<String, ::serde_json::Value>,
 }
 /// A short-lived link for embedding a preview.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct FileFullExpiringEmbedLink {
     /// The token itself.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -505,6 +521,10 @@ pub struct FileFullExpiringEmbedLink {
     /// Embed URL built from the file ID and the token.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
+    /// Members the spec does not list (fields added to the API after this
+    /// client was generated), kept so that they survive a decode and a re-encode.
+    #[serde(flatten)]
+    pub unknown_fields: ::std::collections::BTreeMap<String, ::serde_json::Value>,
 }
 /// Kind of token; always `bearer`.
 ///
@@ -535,6 +555,7 @@ impl FileFullExpiringEmbedLinkTokenType {
 ::oas_runtime::open_enum!(FileFullExpiringEmbedLinkTokenType);
 /// A lock that keeps everyone but its creator from moving, renaming or changing a file.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct FileFullLock {
     /// ID of the lock.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -557,6 +578,10 @@ pub struct FileFullLock {
     /// Kind of application that holds the lock, when an app holds it; more values may appear.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub app_type: Option<FileFullLockAppType>,
+    /// Members the spec does not list (fields added to the API after this
+    /// client was generated), kept so that they survive a decode and a re-encode.
+    #[serde(flatten)]
+    pub unknown_fields: ::std::collections::BTreeMap<String, ::serde_json::Value>,
 }
 /// Kind of application that holds the lock, when an app holds it; more values may appear.
 ///
@@ -626,6 +651,7 @@ impl FileFullLockType {
 ::oas_runtime::open_enum!(FileFullLockType);
 /// Actions the caller may take on a file.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct FileFullPermissions {
     /// The caller may delete it.
     pub can_delete: bool,
@@ -654,16 +680,26 @@ pub struct FileFullPermissions {
     /// The caller may watermark it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub can_apply_watermark: Option<bool>,
+    /// Members the spec does not list (fields added to the API after this
+    /// client was generated), kept so that they survive a decode and a re-encode.
+    #[serde(flatten)]
+    pub unknown_fields: ::std::collections::BTreeMap<String, ::serde_json::Value>,
 }
 /// Renditions generated from a file.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct FileFullRepresentations {
     /// The available renditions.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub entries: Option<Vec<FileFullRepresentationsEntriesItem>>,
+    /// Members the spec does not list (fields added to the API after this
+    /// client was generated), kept so that they survive a decode and a re-encode.
+    #[serde(flatten)]
+    pub unknown_fields: ::std::collections::BTreeMap<String, ::serde_json::Value>,
 }
 /// One rendition, such as a thumbnail or a PDF.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct FileFullRepresentationsEntriesItem {
     /// Where to download the rendition.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -680,23 +716,38 @@ pub struct FileFullRepresentationsEntriesItem {
     /// Generation state of the rendition.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<FileFullRepresentationsEntriesItemStatus>,
+    /// Members the spec does not list (fields added to the API after this
+    /// client was generated), kept so that they survive a decode and a re-encode.
+    #[serde(flatten)]
+    pub unknown_fields: ::std::collections::BTreeMap<String, ::serde_json::Value>,
 }
 /// Where to download the rendition.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct FileFullRepresentationsEntriesItemContent {
     /// Download URL template: replace `{+asset_path}` with page and extension (say `1.pdf`) for paged renditions, with nothing otherwise. Needs an authenticated call.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url_template: Option<String>,
+    /// Members the spec does not list (fields added to the API after this
+    /// client was generated), kept so that they survive a decode and a re-encode.
+    #[serde(flatten)]
+    pub unknown_fields: ::std::collections::BTreeMap<String, ::serde_json::Value>,
 }
 /// Where to learn more about the rendition.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct FileFullRepresentationsEntriesItemInfo {
     /// API URL that describes the rendition; needs an authenticated call.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
+    /// Members the spec does not list (fields added to the API after this
+    /// client was generated), kept so that they survive a decode and a re-encode.
+    #[serde(flatten)]
+    pub unknown_fields: ::std::collections::BTreeMap<String, ::serde_json::Value>,
 }
 /// Size and kind of the rendition.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct FileFullRepresentationsEntriesItemProperties {
     /// Width and height in pixels, written `<width>x<height>`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -707,13 +758,22 @@ pub struct FileFullRepresentationsEntriesItemProperties {
     /// `true` when the rendition can serve as a thumbnail.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub thumb: Option<String>,
+    /// Members the spec does not list (fields added to the API after this
+    /// client was generated), kept so that they survive a decode and a re-encode.
+    #[serde(flatten)]
+    pub unknown_fields: ::std::collections::BTreeMap<String, ::serde_json::Value>,
 }
 /// Generation state of the rendition.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct FileFullRepresentationsEntriesItemStatus {
     /// `success` or `viewable` when ready, `pending` while it is generated, `none` until it is requested through the `info` URL.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<FileFullRepresentationsEntriesItemStatusState>,
+    /// Members the spec does not list (fields added to the API after this
+    /// client was generated), kept so that they survive a decode and a re-encode.
+    #[serde(flatten)]
+    pub unknown_fields: ::std::collections::BTreeMap<String, ::serde_json::Value>,
 }
 /// `success` or `viewable` when ready, `pending` while it is generated, `none` until it is requested through the `info` URL.
 ///
@@ -790,6 +850,7 @@ impl FileFullSharedLinkPermissionOptionsItem {
 ::oas_runtime::open_enum!(FileFullSharedLinkPermissionOptionsItem);
 /// Watermark state of an item.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct FileFullWatermarkInfo {
     /// A watermark is applied.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -800,6 +861,10 @@ pub struct FileFullWatermarkInfo {
     /// An access policy imposes the watermark.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_watermarked_by_access_policy: Option<bool>,
+    /// Members the spec does not list (fields added to the API after this
+    /// client was generated), kept so that they survive a decode and a re-encode.
+    #[serde(flatten)]
+    pub unknown_fields: ::std::collections::BTreeMap<String, ::serde_json::Value>,
 }
 /// Lifecycle state: `active`, `trashed` (in the trash) or `deleted` (removed for good).
 ///
@@ -838,6 +903,7 @@ impl FileItemStatus {
 ::oas_runtime::open_enum!(FileItemStatus);
 /// Short form of a file used inside other objects: base fields plus name, SHA-1 and current version.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct FileMini {
     /// Box ID of the file.
     pub id: String,
@@ -859,17 +925,27 @@ pub struct FileMini {
     /// Current version of the file.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file_version: Option<FileVersionMini>,
+    /// Members the spec does not list (fields added to the API after this
+    /// client was generated), kept so that they survive a decode and a re-encode.
+    #[serde(flatten)]
+    pub unknown_fields: ::std::collections::BTreeMap<String, ::serde_json::Value>,
 }
 /// Ordered chain of parent folders.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct FilePathCollection {
     /// How many folders the chain holds.
     pub total_count: i64,
     /// The folders of the chain.
     pub entries: Vec<FolderMini>,
+    /// Members the spec does not list (fields added to the API after this
+    /// client was generated), kept so that they survive a decode and a re-encode.
+    #[serde(flatten)]
+    pub unknown_fields: ::std::collections::BTreeMap<String, ::serde_json::Value>,
 }
 /// A URL that opens an item, to everyone or only to permitted users depending on its access level.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct FileSharedLink {
     /// Link to the item's preview page in Box.
     pub url: String,
@@ -901,6 +977,10 @@ pub struct FileSharedLink {
     pub download_count: i64,
     /// How often the item was previewed.
     pub preview_count: i64,
+    /// Members the spec does not list (fields added to the API after this
+    /// client was generated), kept so that they survive a decode and a re-encode.
+    #[serde(flatten)]
+    pub unknown_fields: ::std::collections::BTreeMap<String, ::serde_json::Value>,
 }
 /// Who may use the link: anyone (`open`), people of the same company (`company`) or collaborators only (`collaborators`).
 ///
@@ -1013,6 +1093,7 @@ impl FileSharedLinkEffectivePermission {
 ::oas_runtime::open_enum!(FileSharedLinkEffectivePermission);
 /// What holders of the link may do with the item.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct FileSharedLinkPermissions {
     /// Holders may download the item (for a folder, also its contents).
     pub can_download: bool,
@@ -1020,6 +1101,10 @@ pub struct FileSharedLinkPermissions {
     pub can_preview: bool,
     /// Holders may edit the item; only for files that may also be downloaded.
     pub can_edit: bool,
+    /// Members the spec does not list (fields added to the API after this
+    /// client was generated), kept so that they survive a decode and a re-encode.
+    #[serde(flatten)]
+    pub unknown_fields: ::std::collections::BTreeMap<String, ::serde_json::Value>,
 }
 /// Smallest form of a file version.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1059,6 +1144,7 @@ impl FileVersionBaseType {
 ::oas_runtime::open_enum!(FileVersionBaseType);
 /// Short form of a file version, with its SHA-1.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct FileVersionMini {
     /// ID of the version.
     pub id: String,
@@ -1068,9 +1154,14 @@ pub struct FileVersionMini {
     /// Hex SHA-1 of this version's content.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sha1: Option<String>,
+    /// Members the spec does not list (fields added to the API after this
+    /// client was generated), kept so that they survive a decode and a re-encode.
+    #[serde(flatten)]
+    pub unknown_fields: ::std::collections::BTreeMap<String, ::serde_json::Value>,
 }
 /// A list of files; a commit returns the new file as its only entry.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct Files {
     /// Number of entries.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1078,6 +1169,10 @@ pub struct Files {
     /// The files.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub entries: Option<Vec<FileFull>>,
+    /// Members the spec does not list (fields added to the API after this
+    /// client was generated), kept so that they survive a decode and a re-encode.
+    #[serde(flatten)]
+    pub unknown_fields: ::std::collections::BTreeMap<String, ::serde_json::Value>,
 }
 /// Smallest form of a folder: ID, type and etag.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1120,6 +1215,7 @@ impl FolderBaseType {
 ::oas_runtime::open_enum!(FolderBaseType);
 /// Short form of a folder used inside other objects: base fields plus name.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct FolderMini {
     /// Box ID of the folder; the root folder is `0`.
     pub id: String,
@@ -1135,6 +1231,10 @@ pub struct FolderMini {
     /// Folder name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// Members the spec does not list (fields added to the API after this
+    /// client was generated), kept so that they survive a decode and a re-encode.
+    #[serde(flatten)]
+    pub unknown_fields: ::std::collections::BTreeMap<String, ::serde_json::Value>,
 }
 /// An instance of a metadata template attached to a file or folder.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1170,6 +1270,7 @@ pub struct MetadataBase {
 }
 /// A metadata instance with its system fields and the values of its template fields.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct MetadataFull {
     /// Item the instance belongs to, written `<type>_<id>`.
     #[serde(rename = "$parent", default, skip_serializing_if = "Option::is_none")]
@@ -1204,6 +1305,7 @@ pub struct MetadataFull {
 /// Told apart by `type`; an unknown `type` is kept as `Other`.
 #[derive(Debug, Clone, PartialEq)]
 #[allow(clippy::large_enum_variant)]
+#[non_exhaustive]
 pub enum Resource {
     /// When `type` is `folder`.
     FolderMini(FolderMini),
@@ -1252,12 +1354,17 @@ impl<'de> ::serde::Deserialize<'de> for Resource {
 }
 /// A resource paired with the scope a token has on it.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct ResourceScope {
     /// Scope granted on the resource.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope: Option<ResourceScopeScope>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub object: Option<Resource>,
+    /// Members the spec does not list (fields added to the API after this
+    /// client was generated), kept so that they survive a decode and a re-encode.
+    #[serde(flatten)]
+    pub unknown_fields: ::std::collections::BTreeMap<String, ::serde_json::Value>,
 }
 /// Scope granted on the resource.
 ///
@@ -1353,6 +1460,10 @@ pub struct UploadPart {
     /// SHA-1 of the part's bytes in hex (not base64).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sha1: Option<String>,
+    /// Members the spec does not list (fields added to the API after this
+    /// client was generated), kept so that they survive a decode and a re-encode.
+    #[serde(flatten)]
+    pub unknown_fields: ::std::collections::BTreeMap<String, ::serde_json::Value>,
 }
 /// Position and length of a stored part.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1369,6 +1480,7 @@ pub struct UploadPartMini {
 }
 /// One page of the parts stored in a session.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct UploadParts {
     /// One past the offset of the last entry over all pages; the real count may be lower.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1385,9 +1497,14 @@ pub struct UploadParts {
     /// The parts on this page, ordered by offset.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub entries: Option<Vec<UploadPart>>,
+    /// Members the spec does not list (fields added to the API after this
+    /// client was generated), kept so that they survive a decode and a re-encode.
+    #[serde(flatten)]
+    pub unknown_fields: ::std::collections::BTreeMap<String, ::serde_json::Value>,
 }
 /// One sort key.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct UploadPartsOrderItem {
     /// Field sorted on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1395,6 +1512,10 @@ pub struct UploadPartsOrderItem {
     /// `ASC` or `DESC`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub direction: Option<UploadPartsOrderItemDirection>,
+    /// Members the spec does not list (fields added to the API after this
+    /// client was generated), kept so that they survive a decode and a re-encode.
+    #[serde(flatten)]
+    pub unknown_fields: ::std::collections::BTreeMap<String, ::serde_json::Value>,
 }
 /// `ASC` or `DESC`.
 ///
@@ -1429,6 +1550,7 @@ impl UploadPartsOrderItemDirection {
 ::oas_runtime::open_enum!(UploadPartsOrderItemDirection);
 /// A chunked upload in progress. It stays valid for 7 days.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct UploadSession {
     /// Session ID.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1451,9 +1573,14 @@ pub struct UploadSession {
     /// Absolute URLs for the calls of one session.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub session_endpoints: Option<UploadSessionSessionEndpoints>,
+    /// Members the spec does not list (fields added to the API after this
+    /// client was generated), kept so that they survive a decode and a re-encode.
+    #[serde(flatten)]
+    pub unknown_fields: ::std::collections::BTreeMap<String, ::serde_json::Value>,
 }
 /// Absolute URLs for the calls of one session.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct UploadSessionSessionEndpoints {
     /// Where to PUT parts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1473,6 +1600,10 @@ pub struct UploadSessionSessionEndpoints {
     /// Where the session's upload log lives.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub log_event: Option<String>,
+    /// Members the spec does not list (fields added to the API after this
+    /// client was generated), kept so that they survive a decode and a re-encode.
+    #[serde(flatten)]
+    pub unknown_fields: ::std::collections::BTreeMap<String, ::serde_json::Value>,
 }
 /// Always `upload_session`.
 ///
@@ -1503,9 +1634,14 @@ impl UploadSessionType {
 ::oas_runtime::open_enum!(UploadSessionType);
 /// Answer to a part upload: the part as stored.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct UploadedPart {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub part: Option<UploadPart>,
+    /// Members the spec does not list (fields added to the API after this
+    /// client was generated), kept so that they survive a decode and a re-encode.
+    #[serde(flatten)]
+    pub unknown_fields: ::std::collections::BTreeMap<String, ::serde_json::Value>,
 }
 /// Smallest form of a user: ID and type.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1545,6 +1681,7 @@ impl UserBaseType {
 ::oas_runtime::open_enum!(UserBaseType);
 /// Short form of a user: ID, name and login.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct UserMini {
     /// User ID.
     pub id: String,
@@ -1557,4 +1694,8 @@ pub struct UserMini {
     /// Primary e-mail address.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub login: Option<String>,
+    /// Members the spec does not list (fields added to the API after this
+    /// client was generated), kept so that they survive a decode and a re-encode.
+    #[serde(flatten)]
+    pub unknown_fields: ::std::collections::BTreeMap<String, ::serde_json::Value>,
 }

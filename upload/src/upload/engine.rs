@@ -1242,13 +1242,18 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
 mod tests {
     use super::*;
 
+    /// A session answer with these sizes (`UploadSession` is only read from responses,
+    /// so `#[non_exhaustive]`: it is built field by field).
+    fn answer(part_size: i64, total_parts: i32) -> UploadSession {
+        let mut answer = UploadSession::default();
+        answer.part_size = Some(part_size);
+        answer.total_parts = Some(total_parts);
+        answer
+    }
+
     fn session() -> Session {
         let client = Client::new(crate::Config::bearer("t")).expect("a client");
-        let answer = UploadSession {
-            part_size: Some(10),
-            total_parts: Some(3),
-            ..UploadSession::default()
-        };
+        let answer = answer(10, 3);
         Session::new(&client, "S1".into(), answer, 25, false).expect("a session")
     }
 
@@ -1259,11 +1264,7 @@ mod tests {
         assert_eq!(session.part(0), (0, 10));
         assert_eq!(session.part(2), (20, 5));
         let client = Client::new(crate::Config::bearer("t")).expect("a client");
-        let wrong = UploadSession {
-            part_size: Some(10),
-            total_parts: Some(4),
-            ..UploadSession::default()
-        };
+        let wrong = answer(10, 4);
         let error = Session::new(&client, "S2".into(), wrong.clone(), 25, true)
             .err()
             .expect("a mismatch");
@@ -1287,6 +1288,7 @@ mod tests {
             offset: Some(10),
             size: Some(10),
             sha1: Some(sha1.to_uppercase()),
+            ..UploadPart::default()
         };
         let check = |part: UploadPart| check_answer(&session, 2, (10, 19), &sha1, Some(part));
         assert_eq!(check(good.clone()).expect("the same part"), good);
