@@ -352,6 +352,18 @@ fn codegen(bench: &Bench, full: bool) -> Result<Vec<Row>, Failure> {
             _ => row.target("< 300 ms", generate.median < 0.3),
         };
         rows.push(row);
+        let report = Estimate::read(&home.join(group).join("report"))?;
+        let what = match *group {
+            "spec" => "API report, spec/ (nothing changed)",
+            _ => "API report, full spec (vs. 2026-03-20 when present)",
+        };
+        rows.push(
+            Row::new(
+                what,
+                format!("{} (median of {} runs)", millis(report.median), report.runs),
+            )
+            .target("≤ 5 ms", report.median <= 0.005),
+        );
     }
     Ok(rows)
 }
