@@ -16,7 +16,7 @@ impl Report {
     /// fit in what is left, else only their count by kind.
     pub fn text(&self, limit: usize) -> String {
         let mut out = String::new();
-        let _ = writeln!(out, "{}", self.headline());
+        let _ = writeln!(out, "{}", escaped(&self.headline()));
         if self.is_empty() {
             return out;
         }
@@ -57,13 +57,13 @@ impl Report {
 
     /// The whole report as Markdown, every change listed.
     pub fn markdown(&self) -> String {
-        let mut out = format!("# API changes: {}\n\n", self.to);
+        let mut out = format!("# API changes: {}\n\n", escaped(&self.to));
         if self.is_empty() {
             let _ = writeln!(out, "None: the public Rust API is the same as before.");
             return out;
         }
         if self.from != self.to {
-            let _ = writeln!(out, "From {}.\n", self.from);
+            let _ = writeln!(out, "From {}.\n", escaped(&self.from));
         }
         let breaking = self.breaking();
         let _ = writeln!(
@@ -78,14 +78,19 @@ impl Report {
             for change in changes {
                 if subject != Some(&change.subject) {
                     subject = Some(&change.subject);
-                    let _ = writeln!(out, "\n### {}\n", subject_title(&change.subject, true));
+                    let title = escaped(&subject_title(&change.subject, true));
+                    let _ = writeln!(out, "\n### {title}\n");
                 }
                 let pointer = change
                     .pointer
                     .as_deref()
                     .map(|p| format!(" — `{p}`"))
                     .unwrap_or_default();
-                let _ = writeln!(out, "- **{mark}** {}{pointer}", change.text);
+                let _ = writeln!(
+                    out,
+                    "{}",
+                    escaped(&format!("- **{mark}** {}{pointer}", change.text))
+                );
             }
         }
         out
@@ -135,17 +140,16 @@ fn grouped<'a>(changes: &[&'a Change], mark: &str) -> Vec<(String, Option<&'a Ch
     for change in changes {
         if subject != Some(&change.subject) {
             subject = Some(&change.subject);
-            lines.push((format!("  {}", subject_title(&change.subject, false)), None));
+            let title = escaped(&subject_title(&change.subject, false));
+            lines.push((format!("  {title}"), None));
         }
         let pointer = change
             .pointer
             .as_deref()
             .map(|p| format!("  @ {p}"))
             .unwrap_or_default();
-        lines.push((
-            format!("    {mark:<10}  {}{pointer}", change.text),
-            Some(*change),
-        ));
+        let line = escaped(&format!("    {mark:<10}  {}{pointer}", change.text));
+        lines.push((line, Some(*change)));
     }
     lines
 }
@@ -217,10 +221,60 @@ fn subject_title(subject: &Subject, markdown: bool) -> String {
     }
 }
 
+/// A line with its control characters escaped (`\r`, `\u{1b}`): names and values
+/// come from the spec, and must not move the cursor or colour the terminal.
+fn escaped(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    for c in line.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 fn capitalized(word: &str) -> String {
     let mut chars = word.chars();
     match chars.next() {
         Some(first) => first.to_uppercase().chain(chars).collect(),
         None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_from_the_spec_are_escaped_in_both_renderings() {
+        let report = Report {
+            from: "Api\r1".into(),
+            to: "Api\u{1b}[2J 2".into(),
+            changes: vec![Change {
+                subject: Subject::Operation {
+                    name: "get".into(),
+                    http: "GET /a\nb".into(),
+                },
+                what: What::EnumValue,
+                how: How::Added,
+                breaking: false,
+                text: "value `on\rhold` added".into(),
+                pointer: Some("/paths/~1a\nb/get".into()),
+            }],
+        };
+        for rendered in [report.text(10), report.markdown()] {
+            assert!(
+                !rendered.chars().any(|c| c.is_control() && c != '\n'),
+                "{rendered:?}"
+            );
+            assert!(rendered.contains("on\\rhold"), "{rendered}");
+            assert!(rendered.contains("GET /a\\nb"), "{rendered}");
+            assert_eq!(
+                rendered.lines().filter(|l| l.contains("on\\rhold")).count(),
+                1
+            );
+        }
     }
 }
