@@ -38,6 +38,11 @@ pub struct Config {
     /// the first label (`upload-*.example.com`).
     #[serde(default)]
     pub trusted_hosts: Vec<String>,
+    /// Give every struct read from responses a flattened map of the members the
+    /// spec does not list (`unknown_fields`), so fields the API adds later are kept
+    /// rather than dropped on decode.
+    #[serde(default)]
+    pub keep_unknown_fields: bool,
     /// Where the config was read from; overlay and spec paths are relative to its folder.
     #[serde(skip)]
     pub dir: PathBuf,

@@ -39,6 +39,7 @@ snapshot_tests!(
     outcomes,
     servers,
     unions,
+    unknown_fields,
 );
 
 #[test]

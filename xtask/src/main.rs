@@ -1,11 +1,12 @@
 //! `cargo xtask`: the project's automation, in Rust so it runs wherever cargo does.
 //!
 //! ```text
-//! cargo xtask codegen [--spec PATH] [--config PATH] [--out DIR] [--check]
+//! cargo xtask codegen [--spec PATH] [--config PATH] [--out DIR] [--report FILE.md] [--check]
 //! cargo xtask test
 //! cargo xtask bench [--smoke] [--out PATH]
 //! ```
 
+mod api_report;
 mod bench;
 mod codegen;
 mod test;
@@ -20,8 +21,12 @@ commands:
              --spec PATH     spec to read (JSON or YAML; default: the config's `spec`)
              --config PATH   generation config (default: spec/codegen.toml)
              --out DIR       crate folder to write into (default: generated/);
-                             files go to DIR/src/generated/
+                             files go to DIR/src/generated/, the API summary
+                             to DIR/api-summary.json
+             --report FILE   also write the API report as Markdown to FILE
              --check         write nothing; exit 1 and print a diff if DIR is stale
+             Prints what the run changes in the public Rust API (compared with
+             DIR/api-summary.json), each change marked breaking or compatible.
   test       install what the tests need (Node.js, npm, Prism, PyYAML) and run
              every test, including the full Box spec compile and the facts check
   bench      measure codegen, the generated crate and uploads; print one table and

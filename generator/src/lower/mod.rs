@@ -72,6 +72,7 @@ pub fn lower(spec: &LoadedSpec, config: &Config) -> Result<Api, Error> {
         operations,
         types: lowerer.types,
         default_error,
+        keep_unknown_fields: config.keep_unknown_fields,
     };
     // What needs every type at once (discriminators, boxes, defaults) is settled on the IR.
     crate::passes::run(&mut api);

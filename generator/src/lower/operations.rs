@@ -80,6 +80,7 @@ impl<'a> Lowerer<'a> {
         let http_method = op.method.to_uppercase();
         Ok(Operation {
             id: op.id.clone(),
+            pointer: op.pointer.clone(),
             method_name,
             idempotent: matches!(
                 op.method.as_str(),
@@ -204,6 +205,7 @@ impl<'a> Lowerer<'a> {
             explode,
             json,
             docs: data.description.clone(),
+            pointer: param_pointer.to_owned(),
         })
     }
 

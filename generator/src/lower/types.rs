@@ -53,6 +53,8 @@ impl<'a> Lowerer<'a> {
                         name: rust.clone(),
                         docs: None,
                         kind: TypeKind::Alias(TypeRef::Named(target_rust)),
+                        pointer,
+                        usage: Usage::default(),
                     },
                 );
                 return Ok(rust);
@@ -81,8 +83,14 @@ impl<'a> Lowerer<'a> {
     ) -> Result<(), Error> {
         let docs = schema.schema_data.description.clone();
         let kind = self.kind(&name, schema, pointer, component)?;
-        self.types
-            .insert(name.clone(), TypeDef { name, docs, kind });
+        let def = TypeDef {
+            name: name.clone(),
+            docs,
+            kind,
+            pointer: pointer.to_owned(),
+            usage: Usage::default(),
+        };
+        self.types.insert(name, def);
         Ok(())
     }
 

@@ -469,6 +469,7 @@ mod tests {
             offset: Some(10),
             size: Some(10),
             sha1: Some(sha1.to_uppercase()),
+            ..UploadPart::default()
         };
         let check = |part: UploadPart| check_answer(&session, 2, (10, 19), &sha1, Some(part));
         assert_eq!(check(good.clone()).expect("the same part"), good);

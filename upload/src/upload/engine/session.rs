@@ -195,14 +195,19 @@ impl Session {
 pub(super) mod tests {
     use super::*;
 
+    /// A session answer with these sizes (`UploadSession` is only read from responses,
+    /// so `#[non_exhaustive]`: it is built field by field).
+    fn answer(part_size: Option<i64>, total_parts: Option<i32>) -> UploadSession {
+        let mut answer = UploadSession::default();
+        answer.part_size = part_size;
+        answer.total_parts = total_parts;
+        answer
+    }
+
     /// A session of 25 bytes in parts of 10.
     pub(crate) fn session() -> Session {
         let client = Client::new(crate::Config::bearer("t")).expect("a client");
-        let answer = UploadSession {
-            part_size: Some(10),
-            total_parts: Some(3),
-            ..UploadSession::default()
-        };
+        let answer = answer(Some(10), Some(3));
         Session::new(&client, "S1".into(), answer, 25, 10, false).expect("a session")
     }
 
@@ -213,11 +218,7 @@ pub(super) mod tests {
         assert_eq!(session.part(0), (0, 10));
         assert_eq!(session.part(2), (20, 5));
         let client = Client::new(crate::Config::bearer("t")).expect("a client");
-        let wrong = UploadSession {
-            part_size: Some(10),
-            total_parts: Some(4),
-            ..UploadSession::default()
-        };
+        let wrong = answer(Some(10), Some(4));
         let error = Session::new(&client, "S2".into(), wrong.clone(), 25, 10, true)
             .err()
             .expect("a mismatch");
@@ -235,10 +236,7 @@ pub(super) mod tests {
     #[test]
     fn part_sizes_are_bounded_and_ids_checked() {
         let client = Client::new(crate::Config::bearer("t")).expect("a client");
-        let answer = |part_size| UploadSession {
-            part_size: Some(part_size),
-            ..UploadSession::default()
-        };
+        let answer = |part_size| answer(Some(part_size), None);
         let refused = |part_size, size, max| match Session::new(
             &client,
             "S".into(),
