@@ -27,7 +27,8 @@ pub use box_api::*;
 
 pub mod upload;
 pub use upload::{
-    CancellationToken, Outcome, Phase, Progress, Source, Step, UploadError, Uploader, is_box_id,
+    CancellationToken, Outcome, Phase, Progress, SessionInfo, Source, Step, UploadError, Uploader,
+    is_box_id,
 };
 
 /// The README's examples, compiled as doctests so they cannot rot.

@@ -87,6 +87,7 @@
 
 mod engine;
 mod error;
+mod hooks;
 mod progress;
 mod source;
 
@@ -101,11 +102,13 @@ pub use tokio_util::sync::CancellationToken;
 
 pub use engine::is_box_id;
 pub use error::{Step, UploadError};
+pub use hooks::SessionInfo;
 pub use progress::{Phase, Progress};
 pub use source::Source;
 
 use crate::{Client, FileFull};
 use engine::Target;
+use hooks::SessionCreatedFn;
 use progress::ProgressFn;
 use source::Input;
 
@@ -188,6 +191,8 @@ pub(crate) struct Options {
     pub(crate) part_timeout: Option<Duration>,
     pub(crate) request_timeout: Duration,
     pub(crate) max_part_size: u64,
+    pub(crate) session_created: Vec<SessionCreatedFn>,
+    pub(crate) request_budget: Option<Arc<tokio::sync::Semaphore>>,
 }
 
 impl fmt::Debug for Uploader {
@@ -207,6 +212,11 @@ impl fmt::Debug for Uploader {
             .field("part_timeout", &o.part_timeout)
             .field("request_timeout", &o.request_timeout)
             .field("max_part_size", &o.max_part_size)
+            .field("session_created_callbacks", &o.session_created.len())
+            .field(
+                "request_budget",
+                &o.request_budget.as_ref().map(|b| b.available_permits()),
+            )
             .finish()
     }
 }
@@ -233,6 +243,8 @@ impl Uploader {
                 part_timeout: None,
                 request_timeout: DEFAULT_REQUEST_TIMEOUT,
                 max_part_size: DEFAULT_MAX_PART_SIZE,
+                session_created: Vec::new(),
+                request_budget: None,
             },
         }
     }

@@ -68,7 +68,7 @@ impl Reporter<'_> {
 
 impl Uploader {
     /// Runs `future` unless the cancel token fires first.
-    async fn cancellable<F: Future>(&self, future: F) -> Result<F::Output, UploadError> {
+    pub(super) async fn cancellable<F: Future>(&self, future: F) -> Result<F::Output, UploadError> {
         tokio::select! {
             biased;
             () = self.options.cancel.cancelled() => Err(UploadError::Cancelled),
@@ -137,6 +137,8 @@ impl Uploader {
                     return Err(abort_or_keep(&shown, limit, abort, e).await);
                 }
             };
+            // Recorded by the caller before the first part, so a crash leaves it resumable.
+            self.options.session_created(&session.info());
             let version = match target {
                 Target::Version { file_id, .. } => Some(file_id),
                 Target::Folder { .. } => None,
