@@ -150,7 +150,7 @@ async fn a_tree_arrives_exactly_and_a_second_run_sends_nothing() {
     // A file that cannot be read (unless the tests run as root, who reads anything).
     let locked = top.join("locked.txt");
     write(&locked, 7, 5);
-    std::fs::set_permissions(&locked, std::os::unix::fs::PermissionsExt::from_mode(0)).unwrap();
+    std::fs::set_permissions(&locked, std::os::unix::fs::PermissionsExt::from_mode(0o000)).unwrap();
     let root_reads_anything = std::fs::File::open(&locked).is_ok();
 
     let args = ["--json", "--concurrency", "3", "--chunked-from", "262144"];

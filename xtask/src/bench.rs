@@ -24,6 +24,8 @@ use sha1::{Digest, Sha1};
 use crate::codegen::{Failure, io_error, workspace_root};
 use crate::test::step;
 
+mod cli;
+
 const MIB: u64 = 1 << 20;
 const GIB: u64 = 1 << 30;
 /// The part size the emulator is told to use: the RSS target is stated for 8 MiB parts.
@@ -107,8 +109,10 @@ pub fn run(args: &[String]) -> Result<(), Failure> {
     // Uploads before the build times: `cargo clean -p box-api` there would make a
     // smoke run (dev profile) rebuild the upload example.
     let uploads = uploads(&bench)?;
+    let command_line = cli::benchmarks(&bench)?;
     rows.extend(generated_crates(&bench, full_spec.as_deref())?);
     rows.extend(uploads);
+    rows.extend(command_line);
 
     let report = render(&machine, &bench, &rows);
     println!("\n{report}");
@@ -761,39 +765,58 @@ fn upload(
 /// A standalone emulator process.
 struct Server {
     child: Child,
+    api_url: String,
     upload_url: String,
 }
 
 impl Server {
     fn start(program: &Path, storage: &Path, log: &Path) -> Result<Server, Failure> {
+        let part_size = PART_SIZE.to_string();
+        Server::start_with(program, storage, log, &["--part-size", &part_size], "warn")
+    }
+
+    /// An emulator with these command-line options, logging at `log_filter`.
+    fn start_with(
+        program: &Path,
+        storage: &Path,
+        log: &Path,
+        options: &[&str],
+        log_filter: &str,
+    ) -> Result<Server, Failure> {
         let log_file = std::fs::File::create(log).map_err(|e| io_error(log, e))?;
         let mut child = Command::new(program)
             .args(["--addr", "127.0.0.1:0"])
-            .args(["--part-size", &PART_SIZE.to_string()])
+            .args(options)
             .arg("--storage")
             .arg(storage)
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", log_filter)
             .stdout(Stdio::piped())
             .stderr(log_file)
             .spawn()
             .map_err(|e| io_error(program, e))?;
-        let mut upload_url = None;
+        let (mut api_url, mut upload_url) = (None, None);
         if let Some(stdout) = child.stdout.take() {
             for line in BufReader::new(stdout).lines().take(2) {
                 let line = line.map_err(|e| io_error(program, e))?;
                 if let Some(url) = line.strip_prefix("upload ") {
                     upload_url = Some(url.trim().to_owned());
+                } else if let Some(url) = line.strip_prefix("api ") {
+                    api_url = Some(url.trim().to_owned());
                 }
             }
         }
-        match upload_url {
-            Some(upload_url) => Ok(Server { child, upload_url }),
-            None => {
+        match (api_url, upload_url) {
+            (Some(api_url), Some(upload_url)) => Ok(Server {
+                child,
+                api_url,
+                upload_url,
+            }),
+            _ => {
                 let _ = child.kill();
                 let _ = child.wait();
                 let log = std::fs::read_to_string(log).unwrap_or_default();
                 Err(Failure::Error(format!(
-                    "{} printed no `upload` URL:\n{log}",
+                    "{} printed no `api` and `upload` URLs:\n{log}",
                     program.display()
                 )))
             }

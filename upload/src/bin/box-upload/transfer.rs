@@ -49,7 +49,7 @@ pub enum Target<'a> {
 
 /// How a send ended, before it is a report.
 enum Sent {
-    File(FileFull, Outcome),
+    File(Box<FileFull>, Outcome),
     Unchanged { file_id: String },
 }
 
@@ -117,7 +117,7 @@ impl Context {
                     .resume(session_id, Source::path(&file.path))
                     .await
                     .map_err(|e| Failure::Failed(describe(&e)))?;
-                Ok((Sent::File(committed, Outcome::Uploaded), None))
+                Ok((Sent::File(Box::new(committed), Outcome::Uploaded), None))
             }
             Target::Version { file_id } => {
                 let sent = self
@@ -226,7 +226,7 @@ impl Context {
                 Destination::Folder { .. } => Outcome::Uploaded,
                 Destination::Version { .. } => Outcome::NewVersion,
             };
-            return Ok(Sent::File(sent, outcome));
+            return Ok(Sent::File(Box::new(sent), outcome));
         }
         self.send_in_parts(file, destination, progress, notes).await
     }
@@ -281,12 +281,14 @@ impl Context {
             Destination::Folder { folder_id, name } => uploader
                 .upload_path(&file.path, folder_id, name)
                 .await
-                .map(|file| Sent::File(file, Outcome::Uploaded)),
+                .map(|file| Sent::File(Box::new(file), Outcome::Uploaded)),
             Destination::Version { file_id } => uploader
                 .upload_version(&file.path, file_id, None)
                 .await
                 .and_then(|outcome| match outcome {
-                    EngineOutcome::Committed(file) => Ok(Sent::File(file, Outcome::NewVersion)),
+                    EngineOutcome::Committed(file) => {
+                        Ok(Sent::File(Box::new(file), Outcome::NewVersion))
+                    }
                     EngineOutcome::Unchanged { file_id, .. } => Ok(Sent::Unchanged { file_id }),
                     other => Err(UploadError::Internal {
                         what: format!("an outcome this tool does not know: {other:?}"),
@@ -335,7 +337,7 @@ impl Context {
             Ok(file) => {
                 notes.push(format!("resumed session {id}"));
                 let _ = store.remove(key);
-                Resumed::Done(Ok(file))
+                Resumed::Done(Ok(Box::new(file)))
             }
             Err(e) if matches!(e.cause(), UploadError::SessionExpired { .. }) => {
                 forget(format!(
@@ -392,7 +394,7 @@ impl Context {
 
 /// How a recorded session ended.
 enum Resumed {
-    Done(Result<FileFull, Failure>),
+    Done(Result<Box<FileFull>, Failure>),
     No,
 }
 
