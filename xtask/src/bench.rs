@@ -267,6 +267,7 @@ fn render(machine: &Machine, bench: &Bench, rows: &[Row]) -> String {
     }
     out.push('\n');
     out.push_str(LEGEND);
+    out.push_str(cli::LEGEND);
     out
 }
 

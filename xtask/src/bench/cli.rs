@@ -373,3 +373,29 @@ fn seeded_bytes(len: usize, seed: u64) -> Vec<u8> {
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
+
+/// What the command's rows mean, for `BENCHMARKS.md`.
+pub(super) const LEGEND: &str = "\
+- **folder of N files**: the `box-upload` command (release build, a separate process)
+  uploads a folder of seeded pseudo-random files, 1 KB to 2 MB (sizes spread evenly on a
+  log scale), to a fresh standalone emulator on loopback with no link simulation: each
+  file in one request (below `--chunked-from`), as many at once as `--concurrency`. Files
+  per second and MB/s over the command's wall time (listing, folder creation, every
+  upload, the summary). Every file's JSON line is checked: `uploaded`, the source's SHA-1.
+- **over a 25 MB/s, 20 ms link**: the emulator simulates a wide-area link per connection
+  (`--link-bandwidth 25000000 --link-latency-ms 20`: request bodies read at most that
+  fast per connection, each request held 20 ms), and the command sends one file in
+  8 MiB parts at concurrency 1, 4 and 8. Each part goes on a connection of its own, so
+  throughput should grow about linearly with the concurrency until the two cores (both
+  processes hash every byte) or loopback become the limit; the target is 75 % of linear.
+- **resume after kill -9 at 50 %**: the same link, concurrency 4; the command is killed
+  with SIGKILL (no handler runs) once half the parts are stored (the emulator logs each
+  part upload as it begins; a new one begins only when one ends), then the same command
+  is run again: it finds its session in the state directory, lists the stored parts and
+  sends the rest. \"Sent again\" counts parts the emulator's log shows more than once:
+  those that were in flight at the kill, at most the concurrency.
+- **No peer in the same run**: rclone's Box backend (Debian's `rclone`) has its API and
+  upload roots as constants (`rootURL`, `uploadURL` in `backend/box/box.go`), with no
+  option to change them, so it cannot be pointed at the emulator without redirecting
+  `api.box.com` and serving a certificate it trusts; it is not measured here.
+";

@@ -139,7 +139,7 @@ impl FileProgress {
                 "[{done}/{}] {} {}",
                 inner.files_total,
                 report.outcome.label(),
-                report.path.display()
+                crate::report::shown_path(&report.path)
             ),
             None => {}
         }

@@ -89,7 +89,7 @@ impl FileReport {
             id.map_or_else(|| "-".to_string(), |id| id.to_string()),
             format!("{} B", self.size),
             sha1.map_or_else(|| "-".to_string(), |s| s.to_string()),
-            self.path.display(),
+            shown_path(&self.path),
         );
         if let Some(error) = &self.error {
             line.push_str(&format!(": {error}"));
@@ -112,6 +112,14 @@ impl FileReport {
             "notes": self.notes,
         })
     }
+}
+
+/// A local path as a line shows it: control characters escaped, like the server's texts
+/// (a downloaded tree may hold names that a terminal would act on).
+pub fn shown_path(path: &std::path::Path) -> String {
+    ServerText::new(path.as_os_str().as_encoded_bytes())
+        .max_len(usize::MAX)
+        .to_string()
 }
 
 /// What the exit code says, as `--help` documents it.

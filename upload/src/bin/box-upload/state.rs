@@ -195,10 +195,7 @@ impl Store {
     pub fn path_of(&self, key: &Key) -> PathBuf {
         // Keys are plain data: serializing one cannot fail.
         let text = serde_json::to_vec(key).unwrap_or_default();
-        let name: String = Sha1::digest(&text)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let name = crate::transfer::hex(&Sha1::digest(&text));
         self.dir.join(format!("{name}.json"))
     }
 
