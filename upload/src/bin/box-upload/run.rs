@@ -90,6 +90,7 @@ pub async fn run(args: Args) -> Exit {
         on_conflict: args.on_conflict,
         chunked_from: args.chunked_from.max(1),
         display: display.clone(),
+        cancel: cancel.clone(),
     };
 
     let exit = match (&args.resume, &args.new_version) {

@@ -5,7 +5,9 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
-use box_upload::{FileFull, Outcome as EngineOutcome, Source, UploadError, Uploader};
+use box_upload::{
+    CancellationToken, FileFull, Outcome as EngineOutcome, Source, UploadError, Uploader,
+};
 use oas_runtime::ServerText;
 use sha1::{Digest, Sha1};
 use tokio::io::AsyncReadExt;
@@ -32,6 +34,8 @@ pub struct Context {
     /// Files from this size go in parts.
     pub chunked_from: u64,
     pub display: Display,
+    /// Ctrl-C: files not started are not started, requests of the command's own stop.
+    pub cancel: CancellationToken,
 }
 
 /// Where a file goes.
@@ -68,9 +72,11 @@ impl Context {
         if let Target::Folder { folder_id, .. } = &target {
             report.folder_id = Some(folder_id.to_string());
         }
-        let result = self
-            .decide_and_send(file, target, &progress, &mut report.notes)
-            .await;
+        let result = tokio::select! {
+            biased;
+            () = self.cancel.cancelled() => Err(Failure::Failed("interrupted".into())),
+            result = self.decide_and_send(file, target, &progress, &mut report.notes) => result,
+        };
         report.seconds = started.elapsed().as_secs_f64();
         match result {
             Ok((Sent::File(committed, outcome), _)) => {
