@@ -38,6 +38,11 @@ pub struct Config {
     /// the first label (`upload-*.example.com`).
     #[serde(default)]
     pub trusted_hosts: Vec<String>,
+    /// Read defects of the spec that have a faithful reading (a dangling `$ref` as any
+    /// JSON value, an enum value of another type as a JSON value) as warnings instead
+    /// of refusing the spec.
+    #[serde(default)]
+    pub lenient: bool,
     /// Where the config was read from; overlay and spec paths are relative to its folder.
     #[serde(skip)]
     pub dir: PathBuf,

@@ -1,6 +1,6 @@
 //! Objects: the properties of an object and of its `allOf` parts, merged into one struct.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use indexmap::IndexMap;
 use openapiv3::{AdditionalProperties, ReferenceOr, Schema, SchemaKind, Type};
@@ -17,7 +17,8 @@ use crate::naming::{Namespace, snake};
 struct ObjectParts {
     /// Property → (type, docs), in spec order; a later part redefining a property replaces it in place.
     properties: IndexMap<String, (Lowered, Option<String>)>,
-    required: BTreeSet<String>,
+    /// Required names, with where each is first listed.
+    required: BTreeMap<String, String>,
     /// The type of unlisted properties, with where it was declared.
     additional: Option<(TypeRef, String)>,
     /// Components being merged, to stop at an `allOf` cycle.
@@ -41,11 +42,24 @@ impl<'a> Lowerer<'a> {
                 rust_name: field_names.claim(&snake(wire)),
                 wire_name: wire.clone(),
                 ty: lowered.ty.clone(),
-                required: parts.required.contains(wire),
+                required: parts.required.contains_key(wire),
                 nullable: lowered.nullable,
                 boxed: false,
                 docs: docs.clone(),
             });
+        }
+        for (wire, required_pointer) in &parts.required {
+            if !parts.properties.contains_key(wire) {
+                // JSON Schema allows it (the member must be there, with any value); the
+                // struct has no field to hold it, so it is named rather than dropped silently.
+                self.warn(
+                    required_pointer,
+                    format!(
+                        "`required` names {wire:?}, which no property declares: ignored (the \
+                         struct has no field {wire:?})"
+                    ),
+                );
+            }
         }
         let additional = match parts.additional {
             Some((ty, additional_pointer)) => {
@@ -124,8 +138,11 @@ impl<'a> Lowerer<'a> {
             }
         };
         self.collect_properties(properties, owner, pointer, parts)?;
-        for name in required {
-            parts.required.insert(name.clone());
+        for (i, name) in required.iter().enumerate() {
+            parts
+                .required
+                .entry(name.clone())
+                .or_insert_with(|| format!("{pointer}/required/{i}"));
         }
         if let Some(additional) = additional {
             self.collect_additional(additional, owner, pointer, parts)?;
@@ -143,7 +160,10 @@ impl<'a> Lowerer<'a> {
         pointer: &str,
         parts: &mut ObjectParts,
     ) -> Result<(), Error> {
-        let (name, target) = self.resolve(reference, pointer)?;
+        let (name, target) = match self.resolve(reference, pointer) {
+            Ok(found) => found,
+            Err(error) => return self.defect(error, "a part that adds no properties"),
+        };
         let owner = self.component_rust_name(&name);
         let target_pointer = format!("/components/schemas/{}", escape_pointer(&name));
         if parts.visiting.contains(&name) {

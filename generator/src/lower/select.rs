@@ -149,7 +149,17 @@ pub(super) fn component_closure(
             .map(|c| c.schemas.keys().cloned().collect())
             .unwrap_or_default()
     } else {
+        // A `$ref` to a schema that does not exist is reported where it is used.
+        let exists = |name: &String| {
+            spec.openapi
+                .components
+                .as_ref()
+                .is_some_and(|c| c.schemas.contains_key(name))
+        };
         schema_closure(&spec.json, selected)
+            .into_iter()
+            .filter(exists)
+            .collect()
     }
 }
 

@@ -27,6 +27,8 @@ enum Shape<'a> {
     Union(&'a [ReferenceOr<Schema>]),
     /// `allOf` with one structural member and annotations: the member's type.
     Single(SchemaRef<'a>),
+    /// Any JSON value: the lenient reading of a schema that breaks OpenAPI.
+    AnyValue,
 }
 
 impl<'a> Lowerer<'a> {
@@ -45,14 +47,19 @@ impl<'a> Lowerer<'a> {
         {
             Some(ReferenceOr::Item(schema)) => schema,
             Some(ReferenceOr::Reference { reference }) => {
-                let (target, _) = self.resolve(reference, &pointer)?;
-                let target_rust = self.ensure_component(&target, &pointer)?;
+                let target = match self.resolve(reference, &pointer) {
+                    Ok((target, _)) => TypeRef::Named(self.ensure_component(&target, &pointer)?),
+                    Err(error) => {
+                        self.defect(error, "any JSON value (`serde_json::Value`)")?;
+                        TypeRef::Json
+                    }
+                };
                 self.types.insert(
                     rust.clone(),
                     TypeDef {
                         name: rust.clone(),
                         docs: None,
-                        kind: TypeKind::Alias(TypeRef::Named(target_rust)),
+                        kind: TypeKind::Alias(target),
                     },
                 );
                 return Ok(rust);
@@ -101,6 +108,7 @@ impl<'a> Lowerer<'a> {
             Shape::Enum(values) => enum_kind(&values),
             Shape::Union(members) => self.union_kind(name, schema, members, pointer)?,
             Shape::Direct => TypeKind::Alias(self.direct_type(schema, name, pointer)?.ty),
+            Shape::AnyValue => TypeKind::Alias(TypeRef::Json),
             Shape::Single(member) => {
                 let member_pointer = format!("{pointer}/{}", single_member_key(schema, member));
                 match member {
@@ -115,7 +123,7 @@ impl<'a> Lowerer<'a> {
 
     /// Decides what a schema becomes.
     fn shape(
-        &self,
+        &mut self,
         schema: &'a Schema,
         pointer: &str,
         component: bool,
@@ -170,7 +178,7 @@ impl<'a> Lowerer<'a> {
     /// The shape of a schema without a single recognised kind (`type` missing, or
     /// mixed with composition keywords).
     fn any_shape(
-        &self,
+        &mut self,
         a: &'a AnySchema,
         pointer: &str,
         component: bool,
@@ -200,7 +208,7 @@ impl<'a> Lowerer<'a> {
     }
 
     /// A string enum given without a recognised kind, else a direct type.
-    fn loose_enum_shape(&self, a: &'a AnySchema, pointer: &str) -> Result<Shape<'a>, Error> {
+    fn loose_enum_shape(&mut self, a: &'a AnySchema, pointer: &str) -> Result<Shape<'a>, Error> {
         if a.typ.as_deref() == Some("string") {
             // A value a string cannot hold would be dropped from the
             // enum; `null` is the nullable's (it becomes `Option`).
@@ -210,10 +218,15 @@ impl<'a> Lowerer<'a> {
                 .enumerate()
                 .find(|(_, v)| !(v.is_string() || v.is_null()));
             if let Some((i, value)) = wrong {
-                return Err(self.invalid(
+                let error = self.invalid(
                     &format!("{pointer}/enum/{i}"),
                     format!("enum value {value} is not a string, but the schema's type is string"),
-                ));
+                );
+                self.defect(
+                    error,
+                    "any JSON value (`serde_json::Value`), which keeps every value",
+                )?;
+                return Ok(Shape::AnyValue);
             }
         }
         let values: Vec<String> = a
@@ -239,7 +252,16 @@ impl<'a> Lowerer<'a> {
     ) -> Result<Lowered, Error> {
         match schema {
             SchemaRef::Ref(reference) => {
-                let (name, target) = self.resolve(reference, pointer)?;
+                let (name, target) = match self.resolve(reference, pointer) {
+                    Ok(found) => found,
+                    Err(error) => {
+                        self.defect(error, "any JSON value (`serde_json::Value`)")?;
+                        return Ok(Lowered {
+                            ty: TypeRef::Json,
+                            nullable: false,
+                        });
+                    }
+                };
                 let rust = self.ensure_component(&name, pointer)?;
                 Ok(Lowered {
                     ty: TypeRef::Named(rust),
@@ -267,6 +289,7 @@ impl<'a> Lowerer<'a> {
         let nullable = schema.schema_data.nullable || annotations_nullable(schema);
         let ty = match self.shape(schema, pointer, false)? {
             Shape::Direct => return self.direct_type(schema, ctx, pointer),
+            Shape::AnyValue => TypeRef::Json,
             Shape::Single(member) => {
                 let member_pointer = format!("{pointer}/{}", single_member_key(schema, member));
                 let inner = self.type_of(member, ctx, &member_pointer)?;
