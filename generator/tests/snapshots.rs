@@ -37,7 +37,9 @@ snapshot_tests!(
     nullable,
     open_enum,
     outcomes,
+    parameter_styles,
     servers,
+    status_ranges,
     unions,
 );
 

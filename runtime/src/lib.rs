@@ -50,6 +50,7 @@ mod path;
 mod request;
 mod response;
 mod retry;
+mod style;
 mod trust;
 
 pub use bytes::Bytes;
@@ -66,4 +67,5 @@ pub use multipart::{FilePart, Multipart};
 pub use operation::{Operation, Server, ServerVariable};
 pub use path::{encode_path_segment, path_segment};
 pub use request::{Body, Request};
-pub use response::Response;
+pub use response::{RawResponse, Response};
+pub use style::{Style, json_text, style_pairs};

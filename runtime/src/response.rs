@@ -71,6 +71,46 @@ impl Response {
         text.trim().parse().map(Some).map_err(|_| error())
     }
 
+    /// Parses every item of the list header `name` (its values split at commas, over
+    /// all the lines it has), or returns `None` when the response does not have it.
+    ///
+    /// The error names the header and shows the item that does not parse.
+    pub fn header_list<T: FromStr>(&self, name: &str) -> Result<Option<Vec<T>>, DecodeError> {
+        let mut items = Vec::new();
+        let mut found = false;
+        for value in self.headers.get_all(name) {
+            found = true;
+            let error =
+                |bytes: &[u8]| DecodeError::header(self.status, type_name::<T>(), name, bytes);
+            let text = value.to_str().map_err(|_| error(value.as_bytes()))?;
+            for item in text.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+                items.push(item.parse().map_err(|_| error(item.as_bytes()))?);
+            }
+        }
+        Ok(found.then_some(items))
+    }
+
+    /// Decodes the header `name` as JSON text (a header described by `content` in a
+    /// JSON media type), or returns `None` when the response does not have it.
+    pub fn header_json<T: DeserializeOwned>(&self, name: &str) -> Result<Option<T>, DecodeError> {
+        let Some(value) = self.headers.get(name) else {
+            return Ok(None);
+        };
+        serde_json::from_slice(value.as_bytes())
+            .map(Some)
+            .map_err(|_| DecodeError::header(self.status, type_name::<T>(), name, value.as_bytes()))
+    }
+
+    /// The whole response as plain data: what an operation that declares no success
+    /// response returns on a 2xx status.
+    pub fn into_raw(self) -> RawResponse {
+        RawResponse {
+            status: self.status,
+            headers: self.headers,
+            body: self.body,
+        }
+    }
+
     /// Turns the response into an [`Error::Api`], with the body decoded as
     /// `E` when it decodes as one.
     pub fn into_error<E: DeserializeOwned>(self) -> Error<E> {
@@ -87,6 +127,30 @@ impl Response {
             method: self.method,
             url: self.url,
         }))
+    }
+}
+
+/// A whole response: what a generated method returns when the spec declares no success
+/// response for the operation (only errors, or only `default`), so the caller can read
+/// whatever the server answered.
+#[derive(Clone, PartialEq)]
+pub struct RawResponse {
+    /// The status (a 2xx one).
+    pub status: StatusCode,
+    /// The headers.
+    pub headers: HeaderMap,
+    /// The body, read in full.
+    pub body: Bytes,
+}
+
+/// Shows the body as a bounded snippet, never in full.
+impl fmt::Debug for RawResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RawResponse")
+            .field("status", &self.status)
+            .field("headers", &self.headers)
+            .field("body", &BodySnippet(&self.body))
+            .finish()
     }
 }
 

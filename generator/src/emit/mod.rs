@@ -206,6 +206,7 @@ mod build {
             required,
             explode: false,
             json: false,
+            style: None,
             docs: None,
         }
     }
@@ -213,7 +214,7 @@ mod build {
     /// An outcome without headers.
     pub fn outcome(status: u16, variant: &str, body: OutcomeBody) -> Outcome {
         Outcome {
-            status,
+            status: Status::Code(status),
             variant: variant.into(),
             body,
             headers: Vec::new(),
@@ -238,6 +239,7 @@ mod build {
             rust_name: rust_name.into(),
             wire_name: wire_name.into(),
             ty: TypeRef::String,
+            form: HeaderForm::Text,
             docs: None,
         }
     }

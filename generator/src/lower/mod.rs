@@ -136,6 +136,9 @@ impl<'a> From<&'a ReferenceOr<Box<Schema>>> for SchemaRef<'a> {
 struct Lowerer<'a> {
     path: PathBuf,
     openapi: &'a OpenAPI,
+    /// The document as JSON, for what openapiv3 does not keep (whether a default was
+    /// stated).
+    json: &'a serde_json::Value,
     config: &'a Config,
     types: BTreeMap<String, TypeDef>,
     names: Namespace,
@@ -156,6 +159,7 @@ impl<'a> Lowerer<'a> {
         Lowerer {
             path: spec.path.clone(),
             openapi: &spec.openapi,
+            json: &spec.json,
             types: BTreeMap::new(),
             names: Namespace::for_types(),
             components: BTreeMap::new(),
@@ -183,6 +187,11 @@ impl<'a> Lowerer<'a> {
             pointer: pointer.to_owned(),
             message: message.into(),
         }
+    }
+
+    /// The JSON value at `pointer` in the document, if there is one.
+    fn json_at(&self, pointer: &str) -> Option<&'a serde_json::Value> {
+        self.json.pointer(pointer)
     }
 
     /// Records a defect of the spec that has a faithful reading, said in `message`.

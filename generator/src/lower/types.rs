@@ -171,7 +171,41 @@ impl<'a> Lowerer<'a> {
             (false, [only]) if !(component && is_object_ref(self, only)) => {
                 Shape::Single((*only).into())
             }
+            // Parts that are all of one scalar or list type (an id that is a string and
+            // a string): a value is of that type; the others only constrain it.
+            (false, [first, rest @ ..])
+                if self.value_type(first).is_some()
+                    && rest
+                        .iter()
+                        .all(|m| self.value_type(m) == self.value_type(first)) =>
+            {
+                Shape::Single((*first).into())
+            }
             _ => Shape::Struct,
+        }
+    }
+
+    /// The JSON type of a schema that is not an object (through `$ref`s), if it says.
+    fn value_type(&self, member: &ReferenceOr<Schema>) -> Option<&'static str> {
+        let schema = match member {
+            ReferenceOr::Reference { reference } => self.resolve(reference, "").ok()?.1,
+            ReferenceOr::Item(schema) => schema,
+        };
+        match &schema.schema_kind {
+            SchemaKind::Type(Type::String(_)) => Some("string"),
+            SchemaKind::Type(Type::Integer(_)) => Some("integer"),
+            SchemaKind::Type(Type::Number(_)) => Some("number"),
+            SchemaKind::Type(Type::Boolean(_)) => Some("boolean"),
+            SchemaKind::Type(Type::Array(_)) => Some("array"),
+            SchemaKind::Any(a) => match a.typ.as_deref() {
+                Some("string") => Some("string"),
+                Some("integer") => Some("integer"),
+                Some("number") => Some("number"),
+                Some("boolean") => Some("boolean"),
+                Some("array") => Some("array"),
+                _ => None,
+            },
+            _ => None,
         }
     }
 
@@ -186,7 +220,18 @@ impl<'a> Lowerer<'a> {
         if a.not.is_some() {
             return Err(self.construct(pointer, "`not` (a negated schema)"));
         }
-        let has_object_parts = !a.properties.is_empty() || !a.all_of.is_empty();
+        let not_object = matches!(a.typ.as_deref(), Some(t) if t != "object");
+        if not_object && !a.properties.is_empty() && a.all_of.is_empty() {
+            // `properties` applies to objects only: a value of another type is not one.
+            self.warn(
+                &format!("{pointer}/properties"),
+                format!(
+                    "`properties` beside `type: {}`: ignored (they apply to objects only)",
+                    a.typ.as_deref().unwrap_or_default()
+                ),
+            );
+        }
+        let has_object_parts = (!a.properties.is_empty() && !not_object) || !a.all_of.is_empty();
         let unions = if !a.one_of.is_empty() {
             Some(&a.one_of)
         } else if !a.any_of.is_empty() {
@@ -455,9 +500,13 @@ impl<'a> Lowerer<'a> {
                 tag,
             });
         }
+        let text = variants
+            .iter()
+            .all(|v| !matches!(v.ty, TypeRef::Option(_)) && self.is_text(&v.ty));
         Ok(TypeKind::Union {
             variants,
             discriminator: discriminator.map(|d| d.property_name.clone()),
+            text,
         })
     }
 
@@ -482,7 +531,7 @@ impl<'a> Lowerer<'a> {
             TypeRef::Named(name) => {
                 matches!(
                     self.types.get(&name).map(|t| &t.kind),
-                    Some(TypeKind::Enum { .. })
+                    Some(TypeKind::Enum { .. } | TypeKind::Union { text: true, .. })
                 )
             }
             TypeRef::Json | TypeRef::JsonObject | TypeRef::Map(_) | TypeRef::Vec(_) => false,

@@ -115,6 +115,9 @@ pub fn run(args: &[String]) -> Result<(), Failure> {
     } else {
         None
     };
+    let listing = home.join("results.tsv");
+    std::fs::write(&listing, report::listing(&results)).map_err(|e| io_error(&listing, e))?;
+    eprintln!("every spec's outcome: {}", listing.display());
     let summary = report::Summary::new(&results, wall, &options, compiled);
     let text = summary.render(&format!("{PACKAGE} {VERSION}"));
     println!("{text}");

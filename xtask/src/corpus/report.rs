@@ -350,6 +350,41 @@ impl<'r> Summary<'r> {
     }
 }
 
+/// Every spec's outcome, one per line: spec, seconds, outcome, kind, pointer, message
+/// (tab-separated).
+pub fn listing(results: &[SpecResult]) -> String {
+    let mut out = String::from("spec\tseconds\toutcome\tkind\tpointer\tmessage\n");
+    for r in results {
+        let (outcome, kind, pointer, message) = match &r.outcome {
+            Outcome::Generated { warnings, .. } => {
+                ("generated", "", "", format!("{warnings} warnings"))
+            }
+            Outcome::Refused {
+                kind,
+                pointer,
+                message,
+                ..
+            } => (
+                "refused",
+                kind.as_str(),
+                pointer.as_deref().unwrap_or(""),
+                message.clone(),
+            ),
+            Outcome::Panicked(m) => ("panicked", "", "", m.clone()),
+            Outcome::Crashed(m) => ("crashed", "", "", m.clone()),
+            Outcome::TimedOut => ("timed-out", "", "", String::new()),
+        };
+        let _ = writeln!(
+            out,
+            "{}\t{:.3}\t{outcome}\t{kind}\t{pointer}\t{}",
+            r.spec,
+            r.elapsed.as_secs_f64(),
+            message.replace(['\t', '\n'], " ")
+        );
+    }
+    out
+}
+
 /// A message with its particulars (quoted names, numbers) left out, so refusals of
 /// one kind group together.
 fn normalize(message: &str) -> String {
