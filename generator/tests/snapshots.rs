@@ -39,6 +39,7 @@ snapshot_tests!(
     outcomes,
     parameter_styles,
     servers,
+    shared_and_one_of,
     status_ranges,
     unions,
 );

@@ -23,6 +23,9 @@ struct ObjectParts {
     additional: Option<(TypeRef, String)>,
     /// Components being merged, to stop at an `allOf` cycle.
     visiting: BTreeSet<String>,
+    /// The pointer of a schema whose `oneOf`/`anyOf` is being distributed (see
+    /// `merged_kind`): its shared part is merged, its alternatives are not.
+    shared_part_of: Option<String>,
 }
 
 impl<'a> Lowerer<'a> {
@@ -35,6 +38,33 @@ impl<'a> Lowerer<'a> {
     ) -> Result<TypeKind, Error> {
         let mut parts = ObjectParts::default();
         self.collect_object(SchemaRef::Item(schema), name, pointer, &mut parts)?;
+        self.struct_of(parts)
+    }
+
+    /// The struct `name` of the shared part of `schema` (its properties and `allOf`,
+    /// without its `oneOf`/`anyOf`; inline types named after `owner`) merged with
+    /// `member`, one of its alternatives.
+    pub(super) fn merged_kind(
+        &mut self,
+        name: &str,
+        owner: &str,
+        schema: &'a Schema,
+        pointer: &str,
+        member: &'a ReferenceOr<Schema>,
+        member_pointer: &str,
+    ) -> Result<TypeKind, Error> {
+        let mut parts = ObjectParts {
+            shared_part_of: Some(pointer.to_owned()),
+            ..ObjectParts::default()
+        };
+        self.collect_object(SchemaRef::Item(schema), owner, pointer, &mut parts)?;
+        parts.shared_part_of = None;
+        self.collect_object(member.into(), name, member_pointer, &mut parts)?;
+        self.struct_of(parts)
+    }
+
+    /// The struct that merged parts make.
+    fn struct_of(&mut self, parts: ObjectParts) -> Result<TypeKind, Error> {
         let mut field_names = Namespace::default();
         let mut fields = Vec::with_capacity(parts.properties.len());
         for (wire, (lowered, docs)) in &parts.properties {
@@ -105,7 +135,8 @@ impl<'a> Lowerer<'a> {
                 return self.collect_all_of(all_of, owner, pointer, parts);
             }
             SchemaKind::Any(a) => {
-                if !a.one_of.is_empty() || !a.any_of.is_empty() {
+                let shared_only = parts.shared_part_of.as_deref() == Some(pointer);
+                if (!a.one_of.is_empty() || !a.any_of.is_empty()) && !shared_only {
                     return Err(self.construct(pointer, "oneOf/anyOf inside an allOf object"));
                 }
                 if a.not.is_some() {

@@ -111,7 +111,9 @@ impl<'a> Lowerer<'a> {
                 });
             }
         }
-        if selected.is_empty() {
+        // `all` over a spec without operations (one that only shares schemas) is its
+        // types; any other selection that matches nothing is a mistake.
+        if selected.is_empty() && !self.config.select.all {
             return Err(Error::Config {
                 path: config_path,
                 message: "selects no operation".into(),

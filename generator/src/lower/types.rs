@@ -29,6 +29,9 @@ enum Shape<'a> {
     Single(SchemaRef<'a>),
     /// Any JSON value: the lenient reading of a schema that breaks OpenAPI.
     AnyValue,
+    /// An object with properties (or `allOf`) and `oneOf`/`anyOf`: a union whose
+    /// alternatives each merge the shared part with one of these.
+    Distributed(&'a [ReferenceOr<Schema>]),
 }
 
 impl<'a> Lowerer<'a> {
@@ -107,6 +110,7 @@ impl<'a> Lowerer<'a> {
             Shape::Struct => self.struct_kind(name, schema, pointer)?,
             Shape::Enum(values) => enum_kind(&values),
             Shape::Union(members) => self.union_kind(name, schema, members, pointer)?,
+            Shape::Distributed(members) => self.distributed_kind(name, schema, members, pointer)?,
             Shape::Direct => TypeKind::Alias(self.direct_type(schema, name, pointer)?.ty),
             Shape::AnyValue => TypeKind::Alias(TypeRef::Json),
             Shape::Single(member) => {
@@ -240,12 +244,7 @@ impl<'a> Lowerer<'a> {
             None
         };
         Ok(match (unions, has_object_parts) {
-            (Some(_), true) => {
-                return Err(self.construct(
-                    pointer,
-                    "an object that has both properties (or allOf) and oneOf/anyOf",
-                ));
-            }
+            (Some(members), true) => Shape::Distributed(members),
             (Some(members), false) => union_or_single(members),
             (None, true) => self.all_of_shape(&a.all_of, !a.properties.is_empty(), component),
             (None, false) => self.loose_enum_shape(a, pointer)?,
@@ -343,7 +342,7 @@ impl<'a> Lowerer<'a> {
                     nullable: nullable || inner.nullable,
                 });
             }
-            Shape::Struct | Shape::Enum(_) | Shape::Union(_) => {
+            Shape::Struct | Shape::Enum(_) | Shape::Union(_) | Shape::Distributed(_) => {
                 let name = self.claim_type_name(ctx);
                 // Known by its name before it is defined: an inline object that inherits
                 // (by allOf) the component holding it meets itself again while being
@@ -476,24 +475,7 @@ impl<'a> Lowerer<'a> {
                 TypeRef::Named(n) => n.clone(),
                 other => primitive_variant_name(other).to_owned(),
             };
-            let tag = match (discriminator, member) {
-                (Some(d), ReferenceOr::Reference { reference }) => Some(
-                    d.mapping
-                        .iter()
-                        .find(|(_, target)| *target == reference)
-                        .map(|(value, _)| value.clone())
-                        .unwrap_or_else(|| {
-                            reference.rsplit('/').next().unwrap_or(reference).to_owned()
-                        }),
-                ),
-                (Some(_), ReferenceOr::Item(_)) => {
-                    return Err(self.construct(
-                        &member_pointer,
-                        "an inline schema in a union with a discriminator (use $ref)",
-                    ));
-                }
-                (None, _) => None,
-            };
+            let tag = self.variant_tag(discriminator, member, &member_pointer)?;
             variants.push(UnionVariant {
                 rust_name: variant_names.claim(&base),
                 ty: lowered.ty,
@@ -507,6 +489,94 @@ impl<'a> Lowerer<'a> {
             variants,
             discriminator: discriminator.map(|d| d.property_name.clone()),
             text,
+        })
+    }
+
+    /// The discriminator value of a union's alternative: its mapping's key, else the
+    /// name its `$ref` ends with.
+    fn variant_tag(
+        &self,
+        discriminator: Option<&openapiv3::Discriminator>,
+        member: &ReferenceOr<Schema>,
+        member_pointer: &str,
+    ) -> Result<Option<String>, Error> {
+        Ok(match (discriminator, member) {
+            (Some(d), ReferenceOr::Reference { reference }) => Some(
+                d.mapping
+                    .iter()
+                    .find(|(_, target)| *target == reference)
+                    .map(|(value, _)| value.clone())
+                    .unwrap_or_else(|| {
+                        reference.rsplit('/').next().unwrap_or(reference).to_owned()
+                    }),
+            ),
+            (Some(_), ReferenceOr::Item(_)) => {
+                return Err(self.construct(
+                    member_pointer,
+                    "an inline schema in a union with a discriminator (use $ref)",
+                ));
+            }
+            (None, _) => None,
+        })
+    }
+
+    /// An object with shared properties (or `allOf`) and `oneOf`/`anyOf` `members`: a
+    /// union of structs, alternative `i` being the shared part merged with member `i`
+    /// (what "all of these, and one of those" means), named `{name}Variant{i+1}`.
+    fn distributed_kind(
+        &mut self,
+        name: &str,
+        schema: &'a Schema,
+        members: &'a [ReferenceOr<Schema>],
+        pointer: &str,
+    ) -> Result<TypeKind, Error> {
+        let key = match &schema.schema_kind {
+            SchemaKind::Any(a) if a.one_of.is_empty() => "anyOf",
+            _ => "oneOf",
+        };
+        let mut variant_names = Namespace::default();
+        variant_names.claim("Other");
+        let discriminator = schema.schema_data.discriminator.as_ref();
+        let mut variants = Vec::with_capacity(members.len());
+        for (i, member) in members.iter().enumerate() {
+            let member_pointer = format!("{pointer}/{key}/{i}");
+            let variant_type = self.claim_type_name(&variant_ctx(name, i));
+            let kind = self.merged_kind(
+                &variant_type,
+                name,
+                schema,
+                pointer,
+                member,
+                &member_pointer,
+            )?;
+            let docs = match member {
+                ReferenceOr::Item(m) => m.schema_data.description.clone(),
+                ReferenceOr::Reference { .. } => None,
+            };
+            self.types.insert(
+                variant_type.clone(),
+                TypeDef {
+                    name: variant_type.clone(),
+                    docs,
+                    kind,
+                },
+            );
+            let base = match member {
+                ReferenceOr::Reference { reference } => {
+                    camel(reference.rsplit('/').next().unwrap_or(""))
+                }
+                ReferenceOr::Item(_) => format!("Variant{}", i + 1),
+            };
+            variants.push(UnionVariant {
+                rust_name: variant_names.claim(&base),
+                ty: TypeRef::Named(variant_type),
+                tag: self.variant_tag(discriminator, member, &member_pointer)?,
+            });
+        }
+        Ok(TypeKind::Union {
+            variants,
+            discriminator: discriminator.map(|d| d.property_name.clone()),
+            text: false,
         })
     }
 
