@@ -155,6 +155,8 @@ fn emit_mod(api: &Api) -> TokenStream {
         #![allow(
             clippy::doc_lazy_continuation,
             clippy::doc_overindented_list_items,
+            // Nested lists and maps of a spec's schemas, spelled out rather than aliased.
+            clippy::type_complexity,
             rustdoc::bare_urls,
             rustdoc::broken_intra_doc_links,
             rustdoc::invalid_html_tags,

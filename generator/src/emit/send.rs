@@ -88,10 +88,12 @@ fn add_query(p: &Param) -> TokenStream {
         },
         _ => quote! { http.query(#wire, #value); },
     };
+    // A reference bound first, not `&request.field` in the call: clippy would have a
+    // `Copy` value passed by value there.
+    let inner = add(quote! { value });
     if p.required {
-        add(quote! { &request.#field })
+        quote! { let value = &request.#field; #inner }
     } else {
-        let inner = add(quote! { value });
         quote! { if let Some(value) = &request.#field { #inner } }
     }
 }
@@ -397,7 +399,8 @@ mod tests {
         assert_tokens(
             added,
             quote! {
-                http.query("fields", &request.fields.iter().map(ToString::to_string).collect::<Vec<_>>().join(","));
+                let value = &request.fields;
+                http.query("fields", value.iter().map(ToString::to_string).collect::<Vec<_>>().join(","));
                 if let Some(value) = &request.ids { for item in value { http.query("id", item); } }
                 if let Some(value) = &request.filter { http.query_json("filter", value)?; }
                 if let Some(value) = &request.limit { http.query("limit", value); }
