@@ -360,7 +360,7 @@ fn a_wrong_value_deep_in_a_schema_or_parameter_is_named_exactly() {
         ),
     ];
     for (spec, expected) in cases {
-        assert_refused(&spec, &expected);
+        assert_refused(&spec, expected);
     }
 }
 

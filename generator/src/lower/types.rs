@@ -459,14 +459,7 @@ impl<'a> Lowerer<'a> {
         members: &'a [ReferenceOr<Schema>],
         pointer: &str,
     ) -> Result<TypeKind, Error> {
-        let key = match &schema.schema_kind {
-            SchemaKind::AnyOf { .. } => "anyOf",
-            SchemaKind::Any(a) if a.one_of.is_empty() => "anyOf",
-            _ => "oneOf",
-        };
-        let mut variant_names = Namespace::default();
-        variant_names.claim("Other");
-        let discriminator = schema.schema_data.discriminator.as_ref();
+        let (key, mut variant_names, discriminator) = union_parts(schema);
         let mut variants = Vec::with_capacity(members.len());
         for (i, member) in members.iter().enumerate() {
             let member_pointer = format!("{pointer}/{key}/{i}");
@@ -530,13 +523,7 @@ impl<'a> Lowerer<'a> {
         members: &'a [ReferenceOr<Schema>],
         pointer: &str,
     ) -> Result<TypeKind, Error> {
-        let key = match &schema.schema_kind {
-            SchemaKind::Any(a) if a.one_of.is_empty() => "anyOf",
-            _ => "oneOf",
-        };
-        let mut variant_names = Namespace::default();
-        variant_names.claim("Other");
-        let discriminator = schema.schema_data.discriminator.as_ref();
+        let (key, mut variant_names, discriminator) = union_parts(schema);
         let mut variants = Vec::with_capacity(members.len());
         for (i, member) in members.iter().enumerate() {
             let member_pointer = format!("{pointer}/{key}/{i}");
@@ -624,6 +611,23 @@ impl<'a> Lowerer<'a> {
             _ => self.is_text(ty),
         }
     }
+}
+
+/// What the alternatives of a union schema share: the keyword that lists them (for
+/// their pointers), a namespace for variant names (`Other` taken), its discriminator.
+fn union_parts(schema: &Schema) -> (&'static str, Namespace, Option<&openapiv3::Discriminator>) {
+    let key = match &schema.schema_kind {
+        SchemaKind::AnyOf { .. } => "anyOf",
+        SchemaKind::Any(a) if a.one_of.is_empty() => "anyOf",
+        _ => "oneOf",
+    };
+    let mut variant_names = Namespace::default();
+    variant_names.claim("Other");
+    (
+        key,
+        variant_names,
+        schema.schema_data.discriminator.as_ref(),
+    )
 }
 
 /// An open enum of `values` (a repeated value once).

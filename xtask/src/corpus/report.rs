@@ -25,6 +25,27 @@ pub struct Summary<'r> {
     compiled: Option<Compiled>,
 }
 
+const LEGEND: &str = "\
+## What the figures mean
+
+- Each spec is generated with every operation selected (`Config::select_all()`), in its
+  own child process (`xtask corpus-one`), so a panic, a stack overflow or a hang is
+  counted for that spec; a spec still running at `--time-limit` is killed.
+- **generated as they are**: strict mode. **with `lenient = true`**: a spec that breaks
+  OpenAPI is generated again in lenient mode, which reads the defects that have a
+  faithful reading (a dangling `$ref`, an enum value of another type: any JSON value)
+  and warns of each; the target is on this figure.
+- **refused**: grouped by kind (the spec breaks OpenAPI, or valid OpenAPI the generator
+  cannot express; ARCHITECTURE.md says why each of the latter has no faithful form)
+  and by message, numbers and quoted names left out, with one example each.
+  `target/corpus/…/results.tsv` lists every spec's outcome.
+- **time**: the wall time of the child process, reading, lowering, emitting and
+  formatting included; the limit is a target, the hard limit is `--time-limit`.
+- **compiled**: the first generated crates of the run (small ones, to keep the time
+  bounded), each with a manifest named after its spec, in one workspace that shares the
+  project's target folder.
+";
+
 /// Refusals that share a kind and a message (numbers and quoted names left out).
 struct Group<'r> {
     count: usize,
@@ -155,8 +176,8 @@ impl<'r> Summary<'r> {
         let _ = writeln!(
             out,
             "`cargo xtask corpus` over {scope} of the APIs-guru directory (npm `{directory}`), \
-             every operation selected; {} on {}, {} cores ({} at a time), {}; {profile} build.\n",
-            machine.date, machine.cpu, machine.cores, self.jobs, "strict mode"
+             every operation selected; {} on {}, {} cores ({} at a time); {profile} build.\n",
+            machine.date, machine.cpu, machine.cores, self.jobs
         );
         self.render_counts(&mut out);
         self.render_refusals(&mut out);
@@ -165,6 +186,7 @@ impl<'r> Summary<'r> {
         if let Some(compiled) = &self.compiled {
             compiled.render(&mut out);
         }
+        out.push_str(LEGEND);
         out
     }
 
