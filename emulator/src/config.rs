@@ -1,4 +1,5 @@
-//! How an [`Emulator`](crate::Emulator) behaves: token, limits, part sizes, commit delays.
+//! How an [`Emulator`](crate::Emulator) behaves: token, limits, part sizes, commit delays,
+//! and the bounds that protect it from slow or hostile clients.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -11,7 +12,9 @@ const GIB: u64 = 1024 * MIB;
 /// [`part_size`](Self::part_size) to keep files small.
 #[derive(Debug, Clone)]
 pub struct EmulatorConfig {
-    /// The one bearer token accepted. `None` accepts any non-empty bearer token.
+    /// The one bearer token accepted. `None` accepts any non-empty bearer token: then
+    /// anything that can reach the port can use the emulator (the `Host` check below still
+    /// keeps web pages out).
     pub token: Option<String>,
     /// The smallest `file_size` a session may be created for (Box: 20 MB). Smaller sizes get
     /// 400 `file_size_too_small`.
@@ -42,6 +45,32 @@ pub struct EmulatorConfig {
     /// Seed of the random numbers that probabilistic fault rules draw. `None`: a random seed,
     /// logged at start and readable through [`Faults::seed`](crate::Faults::seed).
     pub fault_seed: Option<u64>,
+    /// The account's storage quota in bytes, counting the current version of every file.
+    /// An upload that would pass it is refused with 403 `storage_limit_exceeded` (by the
+    /// preflight check, session creation and direct uploads). `None`: unlimited.
+    pub quota: Option<u64>,
+    /// What the commit of a new-version session answers when the content equals the file's
+    /// current version.
+    pub unchanged_version: UnchangedVersion,
+    /// How long a client may take to send a request's headers before its connection is
+    /// closed (also the longest wait for the first request on a new connection).
+    pub header_read_timeout: Duration,
+    /// How long the emulator waits for more of a request body it is reading before it gives
+    /// up with 408 `request_timeout` and closes the connection. Only time spent waiting on
+    /// the client counts.
+    pub body_idle_timeout: Duration,
+    /// The most connections served at once, over both listeners; further clients wait in
+    /// the kernel's accept queue until one closes.
+    pub max_connections: usize,
+    /// Host names accepted in the `Host` header besides loopback names and addresses and
+    /// the listening address (matched without case; no port). A request naming any other
+    /// host is refused with 421, so a web page cannot reach the emulator through DNS
+    /// rebinding.
+    pub allowed_hosts: Vec<String>,
+    /// The most part uploads [`Stats::part_uploads`](crate::Stats::part_uploads) keeps; older
+    /// ones are dropped first (and counted in
+    /// [`Stats::part_uploads_dropped`](crate::Stats::part_uploads_dropped)).
+    pub part_log_limit: usize,
 }
 
 impl Default for EmulatorConfig {
@@ -58,8 +87,26 @@ impl Default for EmulatorConfig {
             session_endpoints_base: None,
             storage_dir: None,
             fault_seed: None,
+            quota: None,
+            unchanged_version: UnchangedVersion::default(),
+            header_read_timeout: Duration::from_secs(30),
+            body_idle_timeout: Duration::from_secs(60),
+            max_connections: 1024,
+            allowed_hosts: Vec::new(),
+            part_log_limit: 100_000,
         }
     }
+}
+
+/// The answer to the commit of a new version whose content equals the current version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum UnchangedVersion {
+    /// 202 with `Retry-After` and no body, on every commit of that session, which stays
+    /// open: Box's answer (a client must stop polling and call the file unchanged).
+    #[default]
+    Accepted,
+    /// Commit it as a new version anyway (201), like any other content.
+    NewVersion,
 }
 
 /// How the server chooses `part_size` for a new session. Clients never choose it.

@@ -23,9 +23,10 @@ use std::time::Duration;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-/// The operations of the upload-session API, as fault rules and [`Stats`](crate::Stats)
-/// name them.
+/// The operations the emulator serves, as fault rules and [`Stats`](crate::Stats) name
+/// them. (`GET /files/{id}` and its content are reads for tests, not operations.)
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum Op {
     /// `POST /files/upload_sessions`.
     CreateSession,
@@ -41,13 +42,25 @@ pub enum Op {
     Commit,
     /// `DELETE /files/upload_sessions/{id}`.
     Abort,
+    /// `POST /files/content`: a direct (multipart) upload of a new file.
+    UploadFile,
+    /// `POST /files/{file_id}/content`: a direct upload of a new version.
+    UploadFileVersion,
+    /// `OPTIONS /files/content`: the preflight check of an upload.
+    PreflightUpload,
+    /// `POST /folders`.
+    CreateFolder,
+    /// `GET /folders/{folder_id}`.
+    GetFolder,
+    /// `GET /folders/{folder_id}/items`.
+    ListFolderItems,
     /// In a rule: every operation above.
     Any,
 }
 
 impl Op {
-    /// The seven real operations, in the order above.
-    pub const ALL: [Op; 7] = [
+    /// The real operations, in the order above.
+    pub const ALL: [Op; 13] = [
         Op::CreateSession,
         Op::CreateSessionForFile,
         Op::GetSession,
@@ -55,6 +68,12 @@ impl Op {
         Op::ListParts,
         Op::Commit,
         Op::Abort,
+        Op::UploadFile,
+        Op::UploadFileVersion,
+        Op::PreflightUpload,
+        Op::CreateFolder,
+        Op::GetFolder,
+        Op::ListFolderItems,
     ];
 }
 

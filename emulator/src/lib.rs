@@ -1,11 +1,21 @@
-//! A local emulator of Box's chunked-upload (upload-session) API, for tests, examples and
+//! A local emulator of Box's upload API (upload sessions, direct uploads, new versions, the
+//! preflight check) and of the folder operations around it, for tests, examples and
 //! benchmarks of clients.
 //!
 //! It is a second, independent implementation of the contract in
-//! `shared/box-upload-protocol.md`: its own serde types, no generated code. It serves the
-//! seven upload-session operations under both roots Box uses (`/2.0` and `/api/2.0`), plus
-//! `GET /2.0/files/{id}` and `GET /2.0/files/{id}/content` to read results back. Parts and
-//! files are stored on disk and streamed, so gigabyte files need little memory.
+//! `shared/box-upload-protocol.md` and Box's OpenAPI description: its own serde types, no
+//! generated code. Every operation is served under both roots Box uses (`/2.0` and
+//! `/api/2.0`):
+//!
+//! - the seven upload-session operations;
+//! - `POST /files/content` (a direct, `multipart/form-data` upload: `attributes` then
+//!   `file`), `POST /files/{file_id}/content` (a new version), `OPTIONS /files/content`
+//!   (the preflight check);
+//! - `POST /folders`, `GET /folders/{folder_id}`, `GET /folders/{folder_id}/items`;
+//! - `GET /files/{id}` and `GET /files/{id}/content`, to read results back.
+//!
+//! Parts and files are stored on disk and streamed, so gigabyte files need little memory.
+//! Box's official Python SDK works against it unchanged (`tests/python_sdk.rs`).
 //!
 //! ```no_run
 //! use box_emulator::{Emulator, EmulatorConfig, PartSizePolicy};
@@ -24,16 +34,31 @@
 //! # Ok(()) }
 //! ```
 //!
+//! ## Who may call
+//!
+//! Without [`token`](EmulatorConfig::token) (`--token`) **any** non-empty bearer token is
+//! accepted: anything that can reach the address can use the emulator. Web pages cannot:
+//! a request whose `Host` is not `localhost`, a loopback address, the listening address or
+//! an [allowed name](EmulatorConfig::allowed_hosts) is refused (DNS rebinding). Slow
+//! clients are bounded: [`header_read_timeout`](EmulatorConfig::header_read_timeout),
+//! [`body_idle_timeout`](EmulatorConfig::body_idle_timeout),
+//! [`max_connections`](EmulatorConfig::max_connections).
+//!
 //! ## Answers
 //!
 //! The status and code of each refusal. Where Box documents none, the choice is the
 //! emulator's own; every error body is a `ClientError` whose `request_id` equals the
-//! `box-request-id` header.
+//! `box-request-id` header. "Upload" is `POST /files/content`, "version"
+//! `POST /files/{file_id}/content`.
 //!
 //! | call | condition | answer |
 //! |---|---|---|
+//! | any | `Host` not `localhost`, a loopback address, the listening address or an allowed name | 421 `misdirected_request` |
+//! | any | no `Host` (nor an HTTP/2 authority) | 400 `bad_request` |
 //! | any | no / empty / non-bearer `authorization` | 401 `unauthorized`, `WWW-Authenticate` |
-//! | any | a token other than the configured one | 401 `unauthorized`, `WWW-Authenticate` |
+//! | any | a token other than the configured one (or, for an upload, a preflight's upload token) | 401 `unauthorized`, `WWW-Authenticate` |
+//! | any | headers (or a new connection's first request) not complete within `header_read_timeout` (30 s) | connection closed |
+//! | any | a request body the emulator reads sends no byte for `body_idle_timeout` (60 s) | 408 `request_timeout`, connection closed |
 //! | any | unknown, aborted, committed or expired session | 404 `not_found` |
 //! | any JSON call | body not a JSON object | 400 `bad_request` |
 //! | create | `folder_id` missing or null | 400 `missing_destination` |
@@ -46,9 +71,10 @@
 //! | create | no such folder | 404 `invalid_parameter` (the spec's code) |
 //! | create new version | no such file | 404 `not_found` |
 //! | create (both), commit | name taken in the folder (any case) | 409 `item_name_in_use`, `context_info.conflicts` |
+//! | create (both) | `file_size` would pass the quota | 403 `storage_limit_exceeded` |
 //! | upload part | `content-range` missing or malformed | 400 `bad_request` |
 //! | upload part | `digest` missing or malformed | 400 `bad_request` |
-//! | upload part | range does not fit the session | 416 `range_not_satisfiable`, `context_info.reason` |
+//! | upload part | range does not fit the session (an empty file's included) | 416 `range_not_satisfiable`, `context_info.reason` |
 //! | upload part | body length differs from the range | 400 `bad_request` |
 //! | upload part | body does not match `digest` | 412 `digest_mismatch` |
 //! | upload part | other bytes already stored for the range | 409 `conflict` |
@@ -61,8 +87,40 @@
 //! | commit | still "processing": the configured polls, or the file still being assembled after `assembly_wait` (5 s) | 202, `Retry-After`, no body |
 //! | commit | `if-match` / `if-none-match` fails | 412 `precondition_failed` |
 //! | commit | whole-file SHA-1 differs from `digest` | 400 `digest_mismatch` (as Box answers) |
+//! | commit | a new version whose content equals the current version | 202, `Retry-After`, no body, on every commit; the session stays open ([`UnchangedVersion::Accepted`], as Box; [`UnchangedVersion::NewVersion`] commits it) |
 //! | commit | success | 201 `Files`; the session is gone (a repeated commit: 404) |
 //! | abort | success | 204, no body |
+//! | upload, version | not `multipart/form-data` with a boundary, or malformed | 400 `bad_request` |
+//! | upload | the `file` part before `attributes` (or no `attributes`) | 400 `metadata_after_file_contents` |
+//! | version | an `attributes` part after `file` (`attributes` may be left out) | 400 `metadata_after_file_contents` |
+//! | upload, version | no `file` part, or two; `attributes` not a JSON object, or over 1 MiB | 400 `bad_request` |
+//! | upload | `attributes.name` missing; `attributes.parent.id` missing or not a string | 400 `bad_request` |
+//! | upload, version | `attributes.name` not a valid name | 400 `item_name_invalid` |
+//! | upload, version | `content_created_at` / `content_modified_at` not RFC 3339 | 400 `bad_request` |
+//! | upload | no such folder | 404 `not_found` |
+//! | version | no such file | 404 `not_found` |
+//! | version | `if-match` is not the file's etag | 412 `precondition_failed` |
+//! | upload, version | name taken in the folder (any case) | 409 `item_name_in_use`, `context_info.conflicts` the item (an object, as for sessions) |
+//! | upload, version | the content would pass the quota | 403 `storage_limit_exceeded` |
+//! | upload, version | `content-md5` (the hex SHA-1, despite its name) differs from the content's | 400 `bad_digest` (Box's), `context_info.expected`/`actual` |
+//! | upload | success (any size, empty files too) | 201 `Files` |
+//! | version | success | 200 `Files` (the spec's status): same file id, new `file_version.id`, etag up by one |
+//! | preflight | `size` not a non-negative integer; `parent` not an object with a string `id` | 400 `bad_request` |
+//! | preflight | `name` not a valid name | 400 `item_name_invalid` |
+//! | preflight | no such folder | 404 `not_found` |
+//! | preflight | name taken in the folder (any case) | 409 `item_name_in_use`, `context_info.conflicts` the item |
+//! | preflight | `size` would pass the quota | 403 `storage_limit_exceeded` |
+//! | preflight | success (each of `name`, `size`, `parent` is checked only when given) | 200 `UploadUrl`: `upload_url` the upload root's `/files/content`, `upload_token` a bearer token for that upload, valid an hour |
+//! | create folder | `name` missing; `parent.id` missing or not a string | 400 `bad_request` |
+//! | create folder | `name` not a valid name (256 characters and more too) | 400 `item_name_invalid` |
+//! | create folder | no such parent | 404 `not_found` |
+//! | create folder | name taken by a file or folder (any case) | 409 `item_name_in_use`, `context_info.conflicts` a list holding the item (as Box answers folders) |
+//! | create folder | success | 201 `Folder--Full`, an empty `item_collection` |
+//! | get folder | no such folder | 404 `not_found` |
+//! | get folder | success (`"0"` is the root, "All Files") | 200 `Folder--Full`, `item_collection` the first page |
+//! | list items | `offset` not a non-negative integer; `limit` not 1 or more; `sort` not `id`/`name`/`date`/`size`; `direction` not `ASC`/`DESC`; `usemarker` not a boolean; `marker` without `usemarker=true`, or not one the emulator gave | 400 `bad_request` |
+//! | list items | no such folder | 404 `not_found` |
+//! | list items | success | 200 `Items`: folders first, then by `sort` (default `name`, without regard to case), ties by id; `limit` 100 by default, above 1000 lowered to 1000; entries in their mini form plus the `fields` asked for |
 //!
 //! ## Faults
 //!
@@ -71,9 +129,12 @@
 //! while it is busy; a rule fires a given number of times or with a seeded probability, and
 //! [`FaultAction::one_of`] draws a kind per request from a weighted mix.
 
+mod auth;
 mod config;
 mod error;
 mod faults;
+mod host;
+mod idle_body;
 mod protocol;
 mod routes;
 mod server;
@@ -89,11 +150,13 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-pub use config::{EmulatorConfig, PartSizePolicy};
+pub use config::{EmulatorConfig, PartSizePolicy, UnchangedVersion};
 pub use faults::{FaultAction, FaultRule, Faults, FiredFault, Op, Trigger};
 pub use stats::{PartUpload, Stats};
 pub use store::StoredFile;
 
+use auth::Auth;
+use host::AllowedHosts;
 use stats::StatsCell;
 use store::Store;
 
@@ -103,8 +166,12 @@ pub(crate) struct App {
     pub store: Store,
     pub faults: Faults,
     pub stats: StatsCell,
+    pub auth: Auth,
+    pub hosts: AllowedHosts,
     /// The root `session_endpoints` point at.
     pub session_url: String,
+    /// The upload root of the main listener, where the preflight check sends uploads.
+    pub upload_url: String,
 }
 
 /// A running emulator. Dropping it stops its listeners (in the background) and deletes its
@@ -154,27 +221,41 @@ impl Emulator {
         let second_addr = second.as_ref().map(TcpListener::local_addr).transpose()?;
         let seed = config.fault_seed.unwrap_or_else(rand::random);
         tracing::info!(seed, "fault injection seed");
+        // A proxy that serves `session_endpoints_base` may forward its name.
+        let base_host = config
+            .session_endpoints_base
+            .as_deref()
+            .and_then(|base| base.split_once("://"))
+            .and_then(|(_, rest)| rest.split(['/', '?', '#']).next())
+            .map(str::to_string);
         let app = Arc::new(App {
-            store: Store::new(
-                storage_dir.clone(),
-                config.min_file_size,
-                config.part_size,
-                config.session_ttl,
-            )?,
+            store: Store::new(storage_dir.clone(), &config)?,
             faults: Faults::new(seed),
-            stats: StatsCell::default(),
+            stats: StatsCell::new(config.part_log_limit),
+            auth: Auth::new(config.token.clone()),
+            hosts: AllowedHosts::new(
+                vec![addr.ip()],
+                config.allowed_hosts.iter().cloned().chain(base_host),
+            ),
             session_url: config
                 .session_endpoints_base
                 .clone()
                 .unwrap_or_else(|| format!("{}/api/2.0", base_url(second_addr.unwrap_or(addr)))),
+            upload_url: format!("{}/api/2.0", base_url(addr)),
             config,
         });
+        let limits = server::Limits {
+            connections: Arc::new(tokio::sync::Semaphore::new(app.config.max_connections)),
+            header_read_timeout: app.config.header_read_timeout,
+            body_idle_timeout: app.config.body_idle_timeout,
+        };
         let router = routes::router(app.clone());
         let (shutdown, _) = watch::channel(false);
         let mut tasks = vec![tokio::spawn(server::serve(
             listener,
             router.clone(),
             false,
+            limits.clone(),
             shutdown.subscribe(),
         ))];
         if let Some(second) = second {
@@ -182,6 +263,7 @@ impl Emulator {
                 second,
                 router,
                 true,
+                limits,
                 shutdown.subscribe(),
             )));
         }

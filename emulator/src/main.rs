@@ -14,20 +14,22 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use box_emulator::{Emulator, EmulatorConfig, PartSizePolicy};
-use clap::Parser;
+use box_emulator::{Emulator, EmulatorConfig, PartSizePolicy, UnchangedVersion};
+use clap::{Parser, ValueEnum};
 
-/// A local emulator of Box's upload-session API.
+/// A local emulator of Box's upload API: upload sessions, direct uploads, new versions, the
+/// preflight check and folders.
 #[derive(Debug, Parser)]
 #[command(version, about)]
 struct Args {
     /// Address to listen on; port 0 picks a free port.
     #[arg(long, default_value = "127.0.0.1:0")]
     addr: SocketAddr,
-    /// The one bearer token accepted (default: any non-empty token).
+    /// The one bearer token accepted. Without it any non-empty bearer token is accepted, so
+    /// anything that can reach the address can use the emulator.
     #[arg(long)]
     token: Option<String>,
-    /// Smallest file size a session accepts.
+    /// Smallest file size an upload session accepts (Box: 20 MB); direct uploads have none.
     #[arg(long, default_value_t = 20_000_000)]
     min_file_size: u64,
     /// Fixed part size in bytes (default: a Box-like table by file size).
@@ -54,6 +56,38 @@ struct Args {
     /// Seed for probabilistic fault rules.
     #[arg(long)]
     seed: Option<u64>,
+    /// Storage quota in bytes (the current versions of all files); uploads past it get 403
+    /// storage_limit_exceeded. Default: unlimited.
+    #[arg(long, value_name = "BYTES")]
+    quota: Option<u64>,
+    /// The answer to a commit of a new version whose content is the current version's.
+    #[arg(long, value_enum, default_value_t = Unchanged::Accepted)]
+    unchanged_version: Unchanged,
+    /// Seconds a client may take to send a request's headers (and to send its first
+    /// request on a new connection) before the connection is closed.
+    #[arg(long, value_name = "SECS", default_value_t = 30)]
+    header_timeout: u64,
+    /// Seconds without a byte of a request body, while the emulator reads it, before the
+    /// request fails with 408 and the connection is closed.
+    #[arg(long, value_name = "SECS", default_value_t = 60)]
+    body_idle_timeout: u64,
+    /// Most connections served at once; more clients wait until one closes.
+    #[arg(long, value_name = "N", default_value_t = 1024)]
+    max_connections: usize,
+    /// A host name to accept in the Host header besides localhost, loopback addresses and the
+    /// listening address (repeatable). Other names get 421, which keeps web pages out
+    /// (DNS rebinding).
+    #[arg(long = "allow-host", value_name = "NAME")]
+    allow_hosts: Vec<String>,
+}
+
+/// `--unchanged-version`.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Unchanged {
+    /// 202 with Retry-After on every commit, as Box answers; the session stays open.
+    Accepted,
+    /// Commit a new version anyway.
+    NewVersion,
 }
 
 #[tokio::main]
@@ -81,6 +115,16 @@ async fn main() -> std::io::Result<()> {
         session_endpoints_base: None,
         storage_dir: args.storage,
         fault_seed: args.seed,
+        quota: args.quota,
+        unchanged_version: match args.unchanged_version {
+            Unchanged::Accepted => UnchangedVersion::Accepted,
+            Unchanged::NewVersion => UnchangedVersion::NewVersion,
+        },
+        header_read_timeout: Duration::from_secs(args.header_timeout),
+        body_idle_timeout: Duration::from_secs(args.body_idle_timeout),
+        max_connections: args.max_connections.max(1),
+        allowed_hosts: args.allow_hosts,
+        ..EmulatorConfig::default()
     };
     let emulator = Emulator::start(args.addr, config).await?;
     let mut stdout = std::io::stdout().lock();

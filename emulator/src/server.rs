@@ -5,20 +5,38 @@
 //! [`Connection`] extension of its request. Dropping a socket that still has unread request
 //! bytes makes the kernel send a reset; otherwise the client reads end-of-stream before any
 //! answer. Either way the client sees a transport error, never an HTTP answer.
+//!
+//! Slow or idle clients are bounded ([`Limits`]): at most `max_connections` connections are
+//! served at once (the accept loop waits for a free slot); a connection must bring its first
+//! request's headers within the header timeout (hyper's own timer then bounds the headers of
+//! each later HTTP/1.1 request, and an idle keep-alive connection); and request bodies fail
+//! after the body idle timeout without a byte ([`IdleTimeout`]).
 
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
+use axum::body::Body;
 use axum::extract::Request;
 use hyper::body::Incoming;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{Notify, watch};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, watch};
 use tokio::task::JoinSet;
 use tower::Service;
+
+use crate::idle_body::IdleTimeout;
+
+/// The bounds on what one client can hold, shared by both listeners.
+#[derive(Debug, Clone)]
+pub(crate) struct Limits {
+    /// One permit per connection served.
+    pub connections: Arc<Semaphore>,
+    pub header_read_timeout: Duration,
+    pub body_idle_timeout: Duration,
+}
 
 /// The connection a request came on, as a request extension.
 #[derive(Debug, Clone)]
@@ -51,14 +69,19 @@ pub(crate) async fn serve(
     listener: TcpListener,
     router: Router,
     second_host: bool,
+    limits: Limits,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let mut connections = JoinSet::new();
     loop {
         tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok((stream, _peer)) => {
-                    connections.spawn(serve_connection(stream, router.clone(), second_host));
+            accepted = accept_within_limit(&listener, &limits.connections) => match accepted {
+                Ok((stream, permit)) => {
+                    let serving = serve_connection(stream, router.clone(), second_host, limits.clone());
+                    connections.spawn(async move {
+                        serving.await;
+                        drop(permit);
+                    });
                 }
                 Err(e) => {
                     // Out of file descriptors and the like: wait a little instead of spinning.
@@ -73,7 +96,21 @@ pub(crate) async fn serve(
     connections.shutdown().await;
 }
 
-async fn serve_connection(stream: TcpStream, router: Router, second_host: bool) {
+/// Waits for a free connection slot, then for a connection.
+async fn accept_within_limit(
+    listener: &TcpListener,
+    slots: &Arc<Semaphore>,
+) -> std::io::Result<(TcpStream, OwnedSemaphorePermit)> {
+    let permit = slots
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(std::io::Error::other)?;
+    let (stream, _peer) = listener.accept().await?;
+    Ok((stream, permit))
+}
+
+async fn serve_connection(stream: TcpStream, router: Router, second_host: bool, limits: Limits) {
     if let Err(e) = stream.set_nodelay(true) {
         tracing::debug!(error = %e, "set_nodelay failed");
     }
@@ -84,7 +121,12 @@ async fn serve_connection(stream: TcpStream, router: Router, second_host: bool) 
         closed: closed_rx,
         second_host,
     };
-    let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
+    let first_request = Arc::new(Notify::new());
+    let arrived = first_request.clone();
+    let idle = limits.body_idle_timeout;
+    let service = hyper::service::service_fn(move |request: Request<Incoming>| {
+        arrived.notify_one();
+        let mut request = request.map(|body| Body::new(IdleTimeout::new(body, idle)));
         request.extensions_mut().insert(connection.clone());
         let mut router = router.clone();
         async move {
@@ -96,14 +138,36 @@ async fn serve_connection(stream: TcpStream, router: Router, second_host: bool) 
             )
         }
     });
-    let builder = auto::Builder::new(TokioExecutor::new());
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout);
+    builder.http2().timer(TokioTimer::new());
     let serving = builder.serve_connection(TokioIo::new(stream), service);
-    tokio::select! {
-        biased;
-        _ = kill.notified() => tracing::debug!("closing a connection without an answer (fault)"),
-        result = serving => {
-            if let Err(e) = result {
-                tracing::debug!(error = %e, "connection ended with an error");
+    tokio::pin!(serving);
+    // Until its first request, hyper's timer does not cover a connection (the protocol is
+    // still being sniffed): this deadline does.
+    let first_deadline = tokio::time::sleep(limits.header_read_timeout);
+    tokio::pin!(first_deadline);
+    let mut waiting_for_first = true;
+    loop {
+        tokio::select! {
+            biased;
+            _ = kill.notified() => {
+                tracing::debug!("closing a connection without an answer (fault)");
+                break;
+            }
+            result = &mut serving => {
+                if let Err(e) = result {
+                    tracing::debug!(error = %e, "connection ended with an error");
+                }
+                break;
+            }
+            _ = first_request.notified(), if waiting_for_first => waiting_for_first = false,
+            _ = &mut first_deadline, if waiting_for_first => {
+                tracing::debug!("closing a connection that sent no request in time");
+                break;
             }
         }
     }

@@ -1,7 +1,11 @@
 //! Counters that tests read to check what a client did (for example that after a failure it
 //! sent only the missing parts again).
+//!
+//! Everything here is bounded whatever clients send: the counters are numbers per
+//! operation, and the log of part uploads holds only uploads to sessions that existed, at
+//! most [`part_log_limit`](crate::EmulatorConfig::part_log_limit) of them.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::Mutex;
 
 use crate::faults::Op;
@@ -13,6 +17,8 @@ pub struct Stats {
     pub requests: BTreeMap<Op, u64>,
     /// Requests refused with 401.
     pub unauthorized: u64,
+    /// Requests refused because their `Host` is not one of the emulator's names.
+    pub misdirected: u64,
     /// Requests (of any kind) that reached the second listener.
     pub second_host_requests: u64,
     /// Parts stored (first uploads of a range).
@@ -22,12 +28,19 @@ pub struct Stats {
     /// Part body bytes written to part files, whether the part was then kept or refused
     /// (bytes thrown away by injected faults and early refusals are not counted).
     pub part_bytes_received: u64,
-    /// Commits answered 202 (configured processing polls and injected ones).
+    /// Commits answered 202 (configured processing polls, unchanged versions, assemblies
+    /// still running, and injected ones).
     pub commits_accepted: u64,
     /// Files (or new versions) created by commits.
     pub files_committed: u64,
-    /// Every part upload in arrival order, with the status it was answered.
+    /// Files (or new versions) created by direct uploads.
+    pub files_uploaded: u64,
+    /// The part uploads to sessions that existed when they arrived, in arrival order, with
+    /// the status each was answered; the newest
+    /// [`part_log_limit`](crate::EmulatorConfig::part_log_limit) of them.
     pub part_uploads: Vec<PartUpload>,
+    /// How many older entries were dropped from [`part_uploads`](Self::part_uploads).
+    pub part_uploads_dropped: u64,
 }
 
 impl Stats {
@@ -60,19 +73,110 @@ pub struct PartUpload {
 }
 
 /// The live counters behind [`Stats`].
-#[derive(Debug, Default)]
-pub(crate) struct StatsCell(Mutex<Stats>);
+#[derive(Debug)]
+pub(crate) struct StatsCell(Mutex<Live>);
+
+#[derive(Debug)]
+struct Live {
+    stats: Stats,
+    /// The part log, as a ring: `stats.part_uploads` stays empty until a snapshot.
+    part_uploads: VecDeque<PartUpload>,
+    limit: usize,
+}
+
+/// The place of a part upload in the log, to record its answer later.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PartLogEntry(u64);
 
 impl StatsCell {
+    pub fn new(part_log_limit: usize) -> StatsCell {
+        StatsCell(Mutex::new(Live {
+            stats: Stats::default(),
+            part_uploads: VecDeque::new(),
+            limit: part_log_limit,
+        }))
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Live> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     pub fn update(&self, f: impl FnOnce(&mut Stats)) {
-        f(&mut self.0.lock().unwrap_or_else(|e| e.into_inner()));
+        f(&mut self.lock().stats);
     }
 
     pub fn count_request(&self, op: Op) {
         self.update(|s| *s.requests.entry(op).or_default() += 1);
     }
 
+    /// Logs a part upload (dropping the oldest entry when the log is full).
+    pub fn log_part_upload(&self, upload: PartUpload) -> PartLogEntry {
+        let mut live = self.lock();
+        let live = &mut *live;
+        if live.part_uploads.len() >= live.limit {
+            if live.part_uploads.pop_front().is_none() {
+                // A limit of 0 keeps nothing.
+                live.stats.part_uploads_dropped += 1;
+                return PartLogEntry(live.stats.part_uploads_dropped - 1);
+            }
+            live.stats.part_uploads_dropped += 1;
+        }
+        live.part_uploads.push_back(upload);
+        PartLogEntry(live.stats.part_uploads_dropped + live.part_uploads.len() as u64 - 1)
+    }
+
+    /// Records the status a logged part upload was answered, if it is still in the log.
+    pub fn part_upload_answered(&self, entry: PartLogEntry, status: u16) {
+        let mut live = self.lock();
+        let Some(index) = entry.0.checked_sub(live.stats.part_uploads_dropped) else {
+            return;
+        };
+        if let Some(upload) = usize::try_from(index)
+            .ok()
+            .and_then(|i| live.part_uploads.get_mut(i))
+        {
+            upload.status = Some(status);
+        }
+    }
+
     pub fn snapshot(&self) -> Stats {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        let live = self.lock();
+        Stats {
+            part_uploads: live.part_uploads.iter().cloned().collect(),
+            ..live.stats.clone()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn upload(offset: u64) -> PartUpload {
+        PartUpload {
+            session_id: "S".into(),
+            offset: Some(offset),
+            status: None,
+        }
+    }
+
+    #[test]
+    fn the_part_log_keeps_the_newest_entries_and_their_answers() {
+        let cell = StatsCell::new(3);
+        let entries: Vec<_> = (0..5).map(|i| cell.log_part_upload(upload(i))).collect();
+        cell.part_upload_answered(entries[0], 500); // dropped: ignored
+        cell.part_upload_answered(entries[4], 200);
+        let stats = cell.snapshot();
+        let offsets: Vec<_> = stats.part_uploads.iter().map(|u| u.offset).collect();
+        assert_eq!(offsets, [Some(2), Some(3), Some(4)]);
+        assert_eq!(stats.part_uploads[2].status, Some(200));
+        assert_eq!(stats.part_uploads[0].status, None);
+        assert_eq!(stats.part_uploads_dropped, 2);
+
+        let none = StatsCell::new(0);
+        let entry = none.log_part_upload(upload(0));
+        none.part_upload_answered(entry, 200);
+        assert!(none.snapshot().part_uploads.is_empty());
+        assert_eq!(none.snapshot().part_uploads_dropped, 1);
     }
 }

@@ -1,7 +1,8 @@
 //! Every type the client decodes from a response, fed what a server (or a broken
 //! proxy) might send: arbitrary bytes, truncated bodies, unknown fields, unknown enum
 //! values, `null`s, wrong types, deep nesting and huge numbers. Decoding gives a value
-//! or an error, never a panic; unknown enum values are kept, not dropped.
+//! or an error, never a panic; unknown enum values and unknown fields are kept and
+//! written back, not dropped.
 //!
 //! Bodies are decoded the way the runtime does (`oas_runtime::Response::json` and
 //! `into_error` both call `serde_json::from_slice`). The list of covered types is
@@ -119,8 +120,9 @@ where
     for pointer in &pointers(example) {
         let node = example.pointer(pointer).unwrap();
 
-        // An unknown field in any struct is ignored: Box adds fields over time. (A
-        // map, whose keys are data, keeps a copy of an entry under a new key.)
+        // An unknown field in any object is kept and written back: a struct keeps it
+        // in its `unknown_fields` (Box adds fields before its spec lists them), a map
+        // as an entry. (A map whose values have a type may refuse a value of another.)
         if let Value::Object(map) = node {
             let with = |key: &str, value: Value| {
                 let mut changed = map.clone();
@@ -134,12 +136,22 @@ where
                     back.pointer(&format!("{pointer}/zz_copy")).is_some()
                 })
             });
-            let input = with("zz_new_field", json!({"nested": [1, "two", null]}));
-            let decoded = decode_no_panic::<T>(name, "an unknown field", &input);
-            assert!(
-                is_map || decoded.is_some(),
-                "{name}: an unknown field at {pointer:?} was refused"
-            );
+            let new_field = json!({"nested": [1, "two", null]});
+            let input = with("zz_new_field", new_field.clone());
+            match decode_no_panic::<T>(name, "an unknown field", &input) {
+                Some(decoded) => {
+                    let back = serde_json::to_value(&decoded).unwrap();
+                    assert_eq!(
+                        back.pointer(&format!("{pointer}/zz_new_field")),
+                        Some(&new_field),
+                        "{name}: an unknown field at {pointer:?} was dropped"
+                    );
+                }
+                None => assert!(
+                    is_map,
+                    "{name}: an unknown field at {pointer:?} was refused"
+                ),
+            }
         }
 
         // An unknown string anywhere is kept where it was: open enums keep it in
@@ -322,6 +334,56 @@ open_enums!(
     WebLinkSharedLinkEffectiveAccess,
     WebLinkSharedLinkEffectivePermission,
 );
+
+/// Fields Box sends that its spec does not list (a session's `plan`, a part's
+/// `sha512`, fields newer than the spec on a file) are kept in `unknown_fields`,
+/// readable by name, and written back unchanged: nothing Box sends is dropped.
+#[test]
+fn fields_the_spec_does_not_list_are_kept_and_written_back() {
+    let mut session = upload_session();
+    session["session_endpoints"]["plan"] =
+        json!("https://upload.box.com/api/2.0/files/upload_sessions/F97/plan");
+    let decoded: UploadSession = decode(&serde_json::to_vec(&session).unwrap()).unwrap();
+    let endpoints = decoded.session_endpoints.as_ref().unwrap();
+    assert_eq!(
+        endpoints.unknown_fields["plan"],
+        session["session_endpoints"]["plan"]
+    );
+    assert_eq!(serde_json::to_value(&decoded).unwrap(), session);
+
+    let mut part = upload_part();
+    part["sha512"] = json!("ab".repeat(64));
+    let answer = json!({"part": part});
+    let decoded: UploadedPart = decode(&serde_json::to_vec(&answer).unwrap()).unwrap();
+    let decoded_part = decoded.part.as_ref().unwrap();
+    assert_eq!(decoded_part.unknown_fields["sha512"], part["sha512"]);
+    // The part goes back to Box in the commit as it came.
+    assert_eq!(serde_json::to_value(decoded_part).unwrap(), part);
+
+    let mut files = files();
+    let file = &mut files["entries"][0];
+    file["zz_review_state"] = json!({"state": "approved", "by": user()});
+    file["zz_labels"] = json!(["a", "b"]);
+    file["lock"]["zz_reason"] = json!("legal hold");
+    let decoded: Files = decode(&serde_json::to_vec(&files).unwrap()).unwrap();
+    let entry = &decoded.entries.as_ref().unwrap()[0];
+    assert_eq!(entry.unknown_fields.len(), 2, "{:?}", entry.unknown_fields);
+    assert_eq!(entry.unknown_fields["zz_labels"], json!(["a", "b"]));
+    assert_eq!(
+        entry.lock.as_ref().unwrap().unknown_fields["zz_reason"],
+        json!("legal hold")
+    );
+    assert_eq!(serde_json::to_value(&decoded).unwrap(), files);
+
+    let mut error = client_error();
+    error["zz_details"] = json!({"retry": false});
+    let decoded: ClientError = decode(&serde_json::to_vec(&error).unwrap()).unwrap();
+    assert_eq!(
+        decoded.unknown_fields["zz_details"],
+        json!({"retry": false})
+    );
+    assert_eq!(serde_json::to_value(&decoded).unwrap(), error);
+}
 
 /// An unknown error code inside a real error body lands in `Unknown`: Box returns
 /// codes its spec does not list.

@@ -1,6 +1,8 @@
 //! In-process codegen timings with criterion: the whole pipeline ([`generate`]) on a spec,
 //! beside its floor, the bare serde_json parse of the same document into
-//! `openapiv3::OpenAPI` (no generator can be faster than reading its input).
+//! `openapiv3::OpenAPI` (no generator can be faster than reading its input); and what
+//! the API report adds to a `cargo xtask codegen` run (summary, the previous one read
+//! back, comparison, both renderings).
 //!
 //! Inputs: `spec/` with `spec/codegen.toml` (its selection and overlays), and Box's full
 //! official spec with every operation selected when `../shared/box-openapi/openapi.json`
@@ -16,6 +18,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use criterion::{Criterion, SamplingMode};
+use oas_codegen::report::{Summary, compare};
 use oas_codegen::{Config, Input, generate};
 
 /// One input: what `generate` reads, and the same document as JSON text for the floor.
@@ -24,6 +27,9 @@ struct Case {
     name: &'static str,
     input: Input,
     json: String,
+    /// An older version of the spec, whose summary the report starts from (else the
+    /// same spec: nothing changed, every item still compared).
+    previous: Option<PathBuf>,
 }
 
 impl Case {
@@ -39,7 +45,27 @@ impl Case {
                 .unwrap_or_else(|e| panic!("{}: {e}", input.spec.display()));
             value.to_string()
         };
-        Case { name, input, json }
+        Case {
+            name,
+            input,
+            json,
+            previous: None,
+        }
+    }
+
+    /// The summary the report compares with, as the JSON the previous run left.
+    fn previous_summary(&self, current: &Summary) -> String {
+        let Some(path) = &self.previous else {
+            return current.to_json();
+        };
+        let input = Input {
+            spec: path.clone(),
+            ..self.input.clone()
+        };
+        match generate(&input) {
+            Ok(output) => Summary::of(&output.api).to_json(),
+            Err(e) => panic!("{}: {e}", path.display()),
+        }
     }
 }
 
@@ -70,14 +96,17 @@ fn cases(smoke: bool) -> Vec<Case> {
         .map(PathBuf::from)
         .unwrap_or_else(|| root.join("../shared/box-openapi/openapi.json"));
     if !smoke && full.exists() {
-        cases.push(Case::new(
+        let mut case = Case::new(
             "full",
             Input {
                 spec: full,
                 config: Config::select_all(),
                 spec_label: "openapi.json".into(),
             },
-        ));
+        );
+        let history = root.join("../shared/box-openapi/history/openapi-2026-03-20.json");
+        case.previous = history.exists().then_some(history);
+        cases.push(case);
     }
     cases
 }
@@ -96,9 +125,11 @@ fn main() {
         .configure_from_args();
     for case in cases(smoke) {
         // Check once, outside the timings, that both routines work on this input.
-        if let Err(e) = generate(&case.input) {
-            panic!("{}: {e}", case.input.spec.display());
-        }
+        let api = match generate(&case.input) {
+            Ok(output) => output.api,
+            Err(e) => panic!("{}: {e}", case.input.spec.display()),
+        };
+        let previous = case.previous_summary(&Summary::of(&api));
         if let Err(e) = serde_json::from_str::<openapiv3::OpenAPI>(&case.json) {
             panic!("{}: {e}", case.input.spec.display());
         }
@@ -111,6 +142,16 @@ fn main() {
         });
         group.bench_function("parse_floor", |b| {
             b.iter(|| serde_json::from_str::<openapiv3::OpenAPI>(black_box(&case.json)).is_ok())
+        });
+        // What `cargo xtask codegen` adds to a run for the report.
+        group.bench_function("report", |b| {
+            b.iter(|| {
+                let summary = Summary::of(black_box(&api));
+                let json = summary.to_json();
+                let old = Summary::from_json(black_box(&previous)).ok()?;
+                let report = compare(&old, &summary);
+                Some(json.len() + report.text(60).len() + report.markdown().len())
+            })
         });
         group.finish();
     }

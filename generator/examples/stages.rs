@@ -31,8 +31,23 @@ fn main() {
             .map(|(_, f)| prettyplease::unparse(f).lines().count())
             .sum();
         let t_print = t.elapsed();
+        let t = Instant::now();
+        let summary = oas_codegen::report::Summary::of(&api);
+        let t_summary = t.elapsed();
+        let t = Instant::now();
+        let json = summary.to_json();
+        let t_write = t.elapsed();
+        let t = Instant::now();
+        let previous = oas_codegen::report::Summary::from_json(&json).unwrap();
+        let t_read = t.elapsed();
+        let t = Instant::now();
+        let report = oas_codegen::report::compare(&previous, &summary);
+        let rendered = report.text(60).len() + report.markdown().len();
+        let t_compare = t.elapsed();
         println!(
-            "round {round}: load {t_load:?} lower {t_lower:?} emit {t_emit:?} syn {t_parse:?} prettyplease {t_print:?} ({lines} lines)"
+            "round {round}: load {t_load:?} lower {t_lower:?} emit {t_emit:?} syn {t_parse:?} prettyplease {t_print:?} ({lines} lines)\n  \
+             report: summary {t_summary:?} json {t_write:?} ({} bytes) read {t_read:?} compare+render {t_compare:?} ({rendered} bytes)",
+            json.len()
         );
     }
 }

@@ -43,6 +43,11 @@ pub struct Config {
     /// of refusing the spec.
     #[serde(default)]
     pub lenient: bool,
+    /// Give every struct read from responses a flattened map of the members the
+    /// spec does not list (`unknown_fields`), so fields the API adds later are kept
+    /// rather than dropped on decode.
+    #[serde(default)]
+    pub keep_unknown_fields: bool,
     /// Where the config was read from; overlay and spec paths are relative to its folder.
     #[serde(skip)]
     pub dir: PathBuf,

@@ -26,6 +26,9 @@ pub struct Api {
     pub types: BTreeMap<String, TypeDef>,
     /// The error body type most operations share, if any (emitted as the default of `Error<E>`).
     pub default_error: Option<TypeRef>,
+    /// Whether structs read from responses keep the members the spec does not list
+    /// (the config's `keep_unknown_fields`; applied by a pass).
+    pub keep_unknown_fields: bool,
 }
 
 /// A server URL template with its variables.
@@ -50,6 +53,27 @@ pub struct TypeDef {
     pub docs: Option<String>,
     /// What the type is.
     pub kind: TypeKind,
+    /// JSON pointer of the schema the type is defined from.
+    pub pointer: String,
+    /// Where operations use the type (set by a pass).
+    pub usage: Usage,
+}
+
+/// Where the operations use a type, directly or inside another type.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Usage {
+    /// In a parameter or a request body: users build values of it.
+    pub request: bool,
+    /// In a response or error body or header: users read values of it.
+    pub response: bool,
+}
+
+impl Usage {
+    /// Read from responses and never sent: users only read it, so it can be
+    /// `#[non_exhaustive]` and gain fields without breaking them.
+    pub fn read_only(self) -> bool {
+        self.response && !self.request
+    }
 }
 
 /// The shapes a named type can take.
@@ -63,6 +87,9 @@ pub enum TypeKind {
         additional: Option<TypeRef>,
         /// Whether every field has a default, so `Default` can be derived.
         default: bool,
+        /// Rust name of the flattened map that keeps members the spec does not list
+        /// (structs read from responses, with `keep_unknown_fields`; set by a pass).
+        unknown_fields: Option<String>,
     },
     /// An open string enum: known values plus `Unknown(String)` for everything else.
     Enum {
@@ -100,6 +127,8 @@ pub struct Field {
     pub boxed: bool,
     /// Doc comment.
     pub docs: Option<String>,
+    /// JSON pointer of the property's schema (in the part of an `allOf` that declares it).
+    pub pointer: String,
 }
 
 impl Field {
@@ -165,6 +194,8 @@ pub enum TypeRef {
 pub struct Operation {
     /// The spec's `operationId`.
     pub id: String,
+    /// JSON pointer of the operation (`/paths/~1files/post`).
+    pub pointer: String,
     /// Rust method name.
     pub method_name: String,
     /// HTTP method, upper case.
@@ -217,6 +248,8 @@ pub struct Param {
     pub style: Option<Style>,
     /// Doc comment.
     pub docs: Option<String>,
+    /// JSON pointer of the parameter where the operation (or its path item) lists it.
+    pub pointer: String,
 }
 
 /// How a value becomes `name=value` pairs: OpenAPI's `style` (`oas_runtime::Style`).
@@ -412,8 +445,9 @@ pub struct ResponseHeader {
     pub rust_name: String,
     /// Header name.
     pub wire_name: String,
-    /// Type (parsed with `FromStr`). Always optional in the emitted code: a header the
-    /// spec requires but the server leaves out is not worth failing a call over.
+    /// Type (parsed with `FromStr`, by `oas_runtime::header::decode`). Always optional in
+    /// the emitted code: a header the spec requires but the server leaves out, or writes
+    /// in a form that does not parse, is not worth failing a call over.
     pub ty: TypeRef,
     /// How its value is written.
     pub form: HeaderForm,

@@ -20,6 +20,7 @@ pub mod load;
 pub mod lower;
 pub mod naming;
 pub mod passes;
+pub mod report;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -1,9 +1,10 @@
 //! Box's own, unchanged `openapi.json` (from `../shared`, when it is there) gives the
-//! same Rust API as `spec/`, and the generator accepts the whole of it.
+//! same Rust API (and API summary) as `spec/`, and the generator accepts the whole of it.
 
 mod common;
 
 use common::{box_spec, strip_comments, workspace_root};
+use oas_codegen::report::Summary;
 use oas_codegen::{Config, Input, generate};
 
 #[test]
@@ -39,6 +40,17 @@ fn box_spec_gives_the_same_api_as_spec_folder() {
         }
     }
     assert_eq!(output.api.operations.len(), 15);
+
+    // The API summary too, JSON pointers included: spec/ mirrors Box's structure.
+    let committed = std::fs::read_to_string(root.join("generated/api-summary.json")).unwrap();
+    let committed = Summary::from_json(&committed).unwrap();
+    let mut summary = Summary::of(&output.api);
+    summary.api = committed.api.clone();
+    assert!(
+        summary == committed,
+        "Box's spec gives another API summary than spec/:\n{}",
+        oas_codegen::report::compare(&committed, &summary).text(usize::MAX)
+    );
 }
 
 /// `generated/src/lib.rs` re-exports the generated items by glob and some of the

@@ -1,6 +1,6 @@
 //! Every fixture's output, and (when present) Box's full official spec with every
-//! operation selected, is compiled and linted with `clippy -D warnings`: a snapshot
-//! of code that does not compile would guard nothing.
+//! operation selected and unknown fields kept, is compiled and linted with
+//! `clippy -D warnings`: a snapshot of code that does not compile would guard nothing.
 
 mod common;
 
@@ -25,7 +25,10 @@ fn full_box_spec_compiles_without_warnings() {
     };
     let output = generate(&Input {
         spec: spec.clone(),
-        config: Config::select_all(),
+        config: Config {
+            keep_unknown_fields: true,
+            ..Config::select_all()
+        },
         spec_label: "openapi.json".into(),
     })
     .unwrap();

@@ -42,6 +42,7 @@ snapshot_tests!(
     shared_and_one_of,
     status_ranges,
     unions,
+    unknown_fields,
 );
 
 #[test]

@@ -12,11 +12,13 @@ use url::Url;
 
 use crate::config::Config;
 use crate::error::{AuthError, ConfigError, InvalidRequest, SendError, TransportError};
+use crate::header::retry_after;
 use crate::idle::Activity;
 use crate::operation::{Operation, Server};
 use crate::request::{Body, BodyInner, Request};
 use crate::response::Response;
-use crate::retry::{backoff, is_retryable_status, retry_after};
+use crate::retry::{backoff, is_retryable_status};
+use crate::text::{ServerText, redacted_url};
 use crate::trust::{HostPattern, is_loopback, same_origin};
 
 /// A client of an API: sends the requests of its operations.
@@ -28,7 +30,11 @@ pub struct Client {
 }
 
 struct Inner {
+    /// Honours the proxies of the environment (`HTTPS_PROXY`, `HTTP_PROXY`, `NO_PROXY`…).
     http: reqwest::Client,
+    /// The same without proxies, for loopback hosts: a proxy there would only be a
+    /// detour, and a plain-http one would see the token in clear.
+    direct: reqwest::Client,
     config: Config,
     /// The base URLs of `config`, parsed and checked.
     base_urls: Vec<(Server, Url)>,
@@ -53,7 +59,8 @@ impl Client {
                     .map(|parsed| (*server, parsed))
                     .map_err(|reason| {
                         ConfigError::new(format!(
-                            "the base URL {url:?} of the server {} {reason}",
+                            "the base URL {:?} of the server {} {reason}",
+                            ServerText::new(&redacted_url(url)),
                             server.name
                         ))
                     })
@@ -82,25 +89,40 @@ impl Client {
         // token and a body that a stream cannot replay.
         // The read timeout is the runtime's own (see `idle`): reqwest's would cut off every
         // upload that takes longer than it.
-        let mut builder = reqwest::Client::builder()
-            .user_agent(user_agent)
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(config.connect_timeout);
-        if let Some(timeout) = config.request_timeout {
-            builder = builder.timeout(timeout);
-        }
-        let http = builder
-            .build()
-            .map_err(|e| ConfigError::with_source("cannot build the HTTP client", e))?;
+        let builder = || {
+            let builder = reqwest::Client::builder()
+                .user_agent(user_agent.clone())
+                .redirect(reqwest::redirect::Policy::none())
+                .connect_timeout(config.connect_timeout);
+            match config.request_timeout {
+                Some(timeout) => builder.timeout(timeout),
+                None => builder,
+            }
+        };
+        let build = |builder: reqwest::ClientBuilder| {
+            builder
+                .build()
+                .map_err(|e| ConfigError::with_source("cannot build the HTTP client", e))
+        };
+        let http = build(builder())?;
+        let direct = build(builder().no_proxy())?;
 
         Ok(Client {
             inner: Arc::new(Inner {
                 http,
+                direct,
                 config,
                 base_urls,
                 trusted_hosts,
             }),
         })
+    }
+
+    /// When and how this client retries (see [`Config::retry`]); callers that repeat
+    /// calls on their own use its [`max_retry_after`](crate::RetryPolicy::max_retry_after)
+    /// through [`RetryPolicy::retry_after_wait`](crate::RetryPolicy::retry_after_wait).
+    pub fn retry_policy(&self) -> &crate::RetryPolicy {
+        &self.inner.config.retry
     }
 
     /// The URL at which to call `op`: the base URL of `op.server` followed by
@@ -160,6 +182,7 @@ impl Client {
         // The message shows the URL without credentials, query or fragment: those
         // may hold secrets and errors end up in logs.
         let shown = redacted_url(absolute_url);
+        let shown = ServerText::new(&shown);
         let url = Url::parse(absolute_url).map_err(|e| {
             InvalidRequest::new(format!(
                 "the URL {shown:?} given for the operation {} is not a valid absolute URL: {e}",
@@ -224,8 +247,9 @@ impl Client {
             known.sort();
             known.dedup();
             return Err(format!(
-                "its host {host:?} is not trusted (trusted: {}); if the host is yours, add it \
+                "its host {:?} is not trusted (trusted: {}); if the host is yours, add it \
                  with Config::trust_host",
+                ServerText::new(host),
                 known.join(", ")
             ));
         }
@@ -239,8 +263,9 @@ impl Client {
                 .any(|(_, base)| same_origin(base, url));
         if !secure {
             return Err(format!(
-                "it is plain http to {host:?}, which is not loopback; use https, or opt in \
-                 with Config::allow_insecure_http"
+                "it is plain http to {:?}, which is not loopback; use https, or opt in \
+                 with Config::allow_insecure_http",
+                ServerText::new(host)
             ));
         }
         Ok(())
@@ -374,7 +399,10 @@ impl Client {
     fn next_wait(&self, start: Instant, attempt: u32, asked: Option<Duration>) -> Option<Duration> {
         let policy = &self.inner.config.retry;
         let wait = match asked {
-            Some(asked) => asked.min(policy.max_retry_after),
+            // A longer wait is cut to the limit: `max_elapsed` bounds the retries anyway.
+            Some(asked) => policy
+                .retry_after_wait(asked)
+                .unwrap_or(policy.max_retry_after),
             None => backoff(policy, attempt),
         };
         (start.elapsed().saturating_add(wait) <= policy.max_elapsed).then_some(wait)
@@ -406,7 +434,12 @@ impl Client {
         let transport = |e| TransportError::from_reqwest(e, op.id, method.clone(), url);
         let idle = self.inner.config.read_timeout;
         let stalled = || SendError::from(TransportError::idle(op.id, method.clone(), url));
-        let sending = self.inner.http.execute(request);
+        let http = if is_loopback(url) {
+            &self.inner.direct
+        } else {
+            &self.inner.http
+        };
+        let sending = http.execute(request);
         let response = match idle {
             Some(idle) => activity.within(idle, sending).await.ok_or_else(stalled)?,
             None => sending.await,
@@ -460,7 +493,8 @@ impl Client {
         let filled = self.fill_template(server)?;
         check_base_url(&filled).map_err(|reason| {
             InvalidRequest::new(format!(
-                "the URL {filled:?} of the server {} {reason}",
+                "the URL {:?} of the server {} {reason}",
+                ServerText::new(&redacted_url(&filled)),
                 server.name
             ))
         })
@@ -612,40 +646,4 @@ async fn read_body(
 
 fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
-}
-
-/// `url` cut before its query or fragment, with any `user:password@` replaced by `***@`.
-fn redacted_url(url: &str) -> String {
-    let end = url.find(['?', '#']).unwrap_or(url.len());
-    let url = &url[..end];
-    let Some(scheme_end) = url.find("://") else {
-        return url.to_owned();
-    };
-    let authority_start = scheme_end + 3;
-    let authority_end = url[authority_start..]
-        .find('/')
-        .map_or(url.len(), |i| authority_start + i);
-    match url[authority_start..authority_end].rfind('@') {
-        Some(at) => format!(
-            "{}***{}",
-            &url[..authority_start],
-            &url[authority_start + at..]
-        ),
-        None => url.to_owned(),
-    }
-}
-
-#[cfg(test)]
-mod redaction_tests {
-    use super::redacted_url;
-
-    #[test]
-    fn credentials_query_and_fragment_are_not_shown() {
-        assert_eq!(
-            redacted_url("https://user:pass@host:1/a/b?token=x#f"),
-            "https://***@host:1/a/b"
-        );
-        assert_eq!(redacted_url("http://host/p@q"), "http://host/p@q");
-        assert_eq!(redacted_url("not a url?secret"), "not a url");
-    }
 }

@@ -5,12 +5,26 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::auth::{StaticToken, TokenProvider};
+use crate::error::WaitTooLong;
 use crate::operation::Server;
+use crate::text::redacted_url;
+
+/// The longest duration the configuration keeps: a century, which is never in practice
+/// and still leaves room to add it to any instant of the clock.
+pub const LONGEST_DURATION: Duration = Duration::from_secs(100 * 365 * 24 * 60 * 60);
+
+/// `d`, or [`LONGEST_DURATION`] when longer.
+pub(crate) fn saturate(d: Duration) -> Duration {
+    d.min(LONGEST_DURATION)
+}
 
 /// The default `User-Agent` header.
 pub(crate) const DEFAULT_USER_AGENT: &str = concat!("oas-runtime/", env!("CARGO_PKG_VERSION"));
 
 /// The configuration of a [`Client`](crate::Client), built by value.
+///
+/// Durations longer than [`LONGEST_DURATION`] (a century) are cut to it, so that no
+/// setting, however large, can overflow the clock.
 ///
 /// ```
 /// use std::time::Duration;
@@ -93,7 +107,7 @@ impl Config {
 
     /// Sets how long to wait for a connection. The default is 10 seconds.
     pub fn connect_timeout(mut self, d: Duration) -> Config {
-        self.connect_timeout = d;
+        self.connect_timeout = saturate(d);
         self
     }
 
@@ -103,7 +117,7 @@ impl Config {
     /// off; a server that stops reading the body, or never answers, is. The
     /// default is 60 seconds; `None` waits forever.
     pub fn read_timeout(mut self, d: Option<Duration>) -> Config {
-        self.read_timeout = d;
+        self.read_timeout = d.map(saturate);
         self
     }
 
@@ -111,13 +125,19 @@ impl Config {
     /// to reading the end of the response. The default is `None`, no limit,
     /// so that large uploads on slow links are not cut off.
     pub fn request_timeout(mut self, d: Option<Duration>) -> Config {
-        self.request_timeout = d;
+        self.request_timeout = d.map(saturate);
         self
     }
 
     /// Sets when and how failed requests are retried.
     pub fn retry(mut self, policy: RetryPolicy) -> Config {
-        self.retry = policy;
+        self.retry = RetryPolicy {
+            initial_backoff: saturate(policy.initial_backoff),
+            max_backoff: saturate(policy.max_backoff),
+            max_elapsed: saturate(policy.max_elapsed),
+            max_retry_after: saturate(policy.max_retry_after),
+            ..policy
+        };
         self
     }
 
@@ -168,7 +188,7 @@ impl Config {
     }
 }
 
-/// Lists the settings, never the token.
+/// Lists the settings, never the token nor a base URL's credentials or query.
 impl fmt::Debug for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Config")
@@ -193,7 +213,11 @@ struct BaseUrls<'a>(&'a [(Server, String)]);
 impl fmt::Debug for BaseUrls<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_map()
-            .entries(self.0.iter().map(|(server, url)| (server.name, url)))
+            .entries(
+                self.0
+                    .iter()
+                    .map(|(server, url)| (server.name, redacted_url(url))),
+            )
             .finish()
     }
 }
@@ -207,7 +231,9 @@ impl fmt::Debug for BaseUrls<'_> {
 /// error or timeout.
 ///
 /// Between attempts the client waits for the time the server asked for in a
-/// `Retry-After` header, at most [`max_retry_after`](Self::max_retry_after),
+/// `Retry-After` header (seconds, also fractional, or an HTTP date; see
+/// [`header::retry_after`](crate::header::retry_after)), at most
+/// [`max_retry_after`](Self::max_retry_after) (see [`retry_after_wait`](Self::retry_after_wait)),
 /// or else for a random time between zero and an exponential backoff
 /// (`initial_backoff`, doubled after each attempt, at most `max_backoff`).
 /// It stops after `max_attempts` attempts, or when the next wait would end
@@ -231,6 +257,22 @@ pub struct RetryPolicy {
 }
 
 impl RetryPolicy {
+    /// The wait before trying again when a server asked for `asked` (in `Retry-After`):
+    /// `asked` itself when it is at most [`max_retry_after`](Self::max_retry_after), else
+    /// an error that names both. The client's own retries cut a longer wait to the limit
+    /// (they are bounded by `max_elapsed` too); a caller that retries on its own, such as
+    /// an upload engine, refuses it with this error.
+    pub fn retry_after_wait(&self, asked: Duration) -> Result<Duration, WaitTooLong> {
+        if asked <= self.max_retry_after {
+            Ok(asked)
+        } else {
+            Err(WaitTooLong {
+                asked,
+                limit: self.max_retry_after,
+            })
+        }
+    }
+
     /// A policy that never retries.
     pub fn none() -> Self {
         RetryPolicy {

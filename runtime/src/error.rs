@@ -7,12 +7,15 @@ use bytes::Bytes;
 use http::{HeaderMap, Method, StatusCode};
 use url::Url;
 
+use crate::text::{
+    BodySnippet, BoundedDebug, DisplayUrl, HeadersDebug, ServerText, snippet, snippet_of,
+    without_query,
+};
+
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// The longest body snippet in a [`DecodeError`], in bytes.
 pub(crate) const DECODE_SNIPPET_LEN: usize = 512;
-/// The longest body snippet in the message of an [`ApiError`], in bytes.
-const API_SNIPPET_LEN: usize = 200;
 
 /// The error of a call to an API operation.
 ///
@@ -142,11 +145,15 @@ impl<E> fmt::Display for ApiError<E> {
             DisplayUrl(&self.url)
         )?;
         if let Some(id) = &self.request_id {
-            write!(f, " (request id {id})")?;
+            write!(
+                f,
+                " (request id {})",
+                ServerText::new(id).max_len(REQUEST_ID_LEN)
+            )?;
         }
-        let snippet = one_line_snippet(&self.raw_body, API_SNIPPET_LEN);
-        if !snippet.is_empty() {
-            write!(f, ": {snippet}")?;
+        let body = ServerText::new(&self.raw_body).to_string();
+        if !body.is_empty() {
+            write!(f, ": {body}")?;
         }
         Ok(())
     }
@@ -159,16 +166,50 @@ impl<E: fmt::Debug> fmt::Debug for ApiError<E> {
             .field("status", &self.status)
             .field("method", &self.method)
             .field("url", &DisplayUrl(&self.url).to_string())
-            .field("request_id", &self.request_id)
+            .field(
+                "request_id",
+                &self
+                    .request_id
+                    .as_ref()
+                    .map(|id| ServerText::new(id).max_len(REQUEST_ID_LEN)),
+            )
             .field("retry_after", &self.retry_after)
-            .field("body", &self.body)
+            .field("body", &BoundedDebug(&self.body))
             .field("raw_body", &BodySnippet(&self.raw_body))
-            .field("headers", &self.headers)
+            .field("headers", &HeadersDebug(&self.headers))
             .finish()
     }
 }
 
 impl<E: fmt::Debug> std::error::Error for ApiError<E> {}
+
+/// The longest request id a message shows, in bytes.
+const REQUEST_ID_LEN: usize = 100;
+
+/// A server asked to wait longer before trying again (in `Retry-After`) than the
+/// [`RetryPolicy::max_retry_after`](crate::RetryPolicy::max_retry_after) allows. Made by
+/// [`RetryPolicy::retry_after_wait`](crate::RetryPolicy::retry_after_wait).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "the server asked to wait {asked:?} before trying again, longer than the {limit:?} allowed \
+     (RetryPolicy::max_retry_after)"
+)]
+pub struct WaitTooLong {
+    pub(crate) asked: Duration,
+    pub(crate) limit: Duration,
+}
+
+impl WaitTooLong {
+    /// The wait the server asked for.
+    pub fn asked(&self) -> Duration {
+        self.asked
+    }
+
+    /// The longest wait allowed.
+    pub fn limit(&self) -> Duration {
+        self.limit
+    }
+}
 
 /// The error of [`Client::execute`](crate::Client::execute).
 #[derive(Debug, thiserror::Error)]
@@ -588,112 +629,5 @@ impl ConfigError {
     /// What is wrong with the configuration.
     pub fn message(&self) -> &str {
         &self.message
-    }
-}
-
-/// Shows a URL without its query and fragment.
-pub(crate) struct DisplayUrl<'a>(pub(crate) &'a Url);
-
-impl fmt::Display for DisplayUrl<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let url = self.0.as_str();
-        let end = url.find(['?', '#']).unwrap_or(url.len());
-        f.write_str(&url[..end])
-    }
-}
-
-pub(crate) fn without_query(url: &Url) -> Url {
-    let mut url = url.clone();
-    url.set_query(None);
-    url.set_fragment(None);
-    url
-}
-
-/// Shows a body as a bounded snippet.
-pub(crate) struct BodySnippet<'a>(pub(crate) &'a [u8]);
-
-impl fmt::Debug for BodySnippet<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (s, cut) = snippet_of(self.0, DECODE_SNIPPET_LEN);
-        if cut {
-            write!(f, "{s:?}… ({} bytes)", self.0.len())
-        } else {
-            write!(f, "{s:?}")
-        }
-    }
-}
-
-/// At most `max` bytes of the start of `bytes`, invalid UTF-8 replaced, cut
-/// at a character boundary; and whether it was cut.
-pub(crate) fn snippet_of(bytes: &[u8], max: usize) -> (String, bool) {
-    let mut out = String::new();
-    let mut consumed = 0;
-    for chunk in bytes.utf8_chunks() {
-        for c in chunk.valid().chars() {
-            if out.len() + c.len_utf8() > max {
-                return (out, true);
-            }
-            out.push(c);
-            consumed += c.len_utf8();
-        }
-        if !chunk.invalid().is_empty() {
-            if out.len() + char::REPLACEMENT_CHARACTER.len_utf8() > max {
-                return (out, true);
-            }
-            out.push(char::REPLACEMENT_CHARACTER);
-            consumed += chunk.invalid().len();
-        }
-    }
-    (out, consumed < bytes.len())
-}
-
-/// At most `max` bytes of the start of `bytes`, invalid UTF-8 replaced, cut
-/// at a character boundary.
-pub(crate) fn snippet(bytes: &[u8], max: usize) -> String {
-    snippet_of(bytes, max).0
-}
-
-/// A snippet on one line, whitespace runs collapsed, with an ellipsis when
-/// cut.
-fn one_line_snippet(bytes: &[u8], max: usize) -> String {
-    let (s, cut) = snippet_of(bytes, max);
-    let mut out = String::with_capacity(s.len());
-    for (i, word) in s.split_whitespace().enumerate() {
-        if i > 0 {
-            out.push(' ');
-        }
-        out.push_str(word);
-    }
-    if cut {
-        out.push('…');
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn snippet_is_bounded_and_cut_at_char_boundary() {
-        let body = "é".repeat(400); // 800 bytes
-        let (s, cut) = snippet_of(body.as_bytes(), 511);
-        assert!(cut);
-        assert_eq!(s, "é".repeat(255));
-        let (s, cut) = snippet_of(&[0xff; 1000], 512);
-        assert!(cut);
-        assert_eq!(s, "\u{FFFD}".repeat(170));
-        assert_eq!(snippet_of(b"short", 512), ("short".to_owned(), false));
-        assert_eq!(
-            snippet_of(b"ab\xffc", 512),
-            ("ab\u{FFFD}c".to_owned(), false)
-        );
-    }
-
-    #[test]
-    fn one_line_snippet_collapses_whitespace() {
-        assert_eq!(one_line_snippet(b"{\n  \"a\": 1\n}", 200), "{ \"a\": 1 }");
-        assert_eq!(one_line_snippet(b"abcdef", 3), "abc…");
-        assert_eq!(one_line_snippet(b"", 3), "");
     }
 }

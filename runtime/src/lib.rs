@@ -42,6 +42,7 @@ mod auth;
 mod client;
 mod config;
 mod error;
+pub mod header;
 mod idle;
 mod multipart;
 mod open_enum;
@@ -51,6 +52,7 @@ mod request;
 mod response;
 mod retry;
 mod style;
+mod text;
 mod trust;
 
 pub use bytes::Bytes;
@@ -59,9 +61,10 @@ pub use url::Url;
 
 pub use auth::{AccessToken, StaticToken, TokenProvider};
 pub use client::Client;
-pub use config::{Config, RetryPolicy};
+pub use config::{Config, LONGEST_DURATION, RetryPolicy};
 pub use error::{
-    ApiError, AuthError, ConfigError, DecodeError, Error, InvalidRequest, SendError, TransportError,
+    ApiError, AuthError, ConfigError, DecodeError, Error, InvalidRequest, SendError,
+    TransportError, WaitTooLong,
 };
 pub use multipart::{FilePart, Multipart};
 pub use operation::{Operation, Server, ServerVariable};
@@ -69,3 +72,4 @@ pub use path::{encode_path_segment, path_segment};
 pub use request::{Body, Request};
 pub use response::{RawResponse, Response};
 pub use style::{Style, json_text, style_pairs};
+pub use text::{SERVER_TEXT_LEN, ServerText};

@@ -12,10 +12,11 @@ use http::header::{AUTHORIZATION, CONTENT_TYPE, COOKIE, PROXY_AUTHORIZATION};
 use http::{HeaderMap, HeaderName, HeaderValue, Method};
 use url::Url;
 
-use crate::error::{DisplayUrl, InvalidRequest};
+use crate::error::InvalidRequest;
 use crate::idle::PIECE;
 use crate::multipart::Multipart;
 use crate::style::{Style, style_pairs};
+use crate::text::DisplayUrl;
 
 pub(crate) type BoxStream = Pin<Box<dyn Stream<Item = Result<Bytes, io::Error>> + Send>>;
 

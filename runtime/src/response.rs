@@ -11,8 +11,9 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use url::Url;
 
-use crate::error::{ApiError, BodySnippet, DecodeError, DisplayUrl, Error};
-use crate::retry::retry_after;
+use crate::error::{ApiError, DecodeError, Error};
+use crate::header::retry_after;
+use crate::text::{BodySnippet, DisplayUrl, HeadersDebug};
 
 /// A response, whatever its status, with its body read in full.
 pub struct Response {
@@ -69,36 +70,6 @@ impl Response {
         let error = || DecodeError::header(self.status, type_name::<T>(), name, value.as_bytes());
         let text = value.to_str().map_err(|_| error())?;
         text.trim().parse().map(Some).map_err(|_| error())
-    }
-
-    /// Parses every item of the list header `name` (its values split at commas, over
-    /// all the lines it has), or returns `None` when the response does not have it.
-    ///
-    /// The error names the header and shows the item that does not parse.
-    pub fn header_list<T: FromStr>(&self, name: &str) -> Result<Option<Vec<T>>, DecodeError> {
-        let mut items = Vec::new();
-        let mut found = false;
-        for value in self.headers.get_all(name) {
-            found = true;
-            let error =
-                |bytes: &[u8]| DecodeError::header(self.status, type_name::<T>(), name, bytes);
-            let text = value.to_str().map_err(|_| error(value.as_bytes()))?;
-            for item in text.split(',').map(str::trim).filter(|i| !i.is_empty()) {
-                items.push(item.parse().map_err(|_| error(item.as_bytes()))?);
-            }
-        }
-        Ok(found.then_some(items))
-    }
-
-    /// Decodes the header `name` as JSON text (a header described by `content` in a
-    /// JSON media type), or returns `None` when the response does not have it.
-    pub fn header_json<T: DeserializeOwned>(&self, name: &str) -> Result<Option<T>, DecodeError> {
-        let Some(value) = self.headers.get(name) else {
-            return Ok(None);
-        };
-        serde_json::from_slice(value.as_bytes())
-            .map(Some)
-            .map_err(|_| DecodeError::header(self.status, type_name::<T>(), name, value.as_bytes()))
     }
 
     /// The whole response as plain data: what an operation that declares no success
@@ -161,7 +132,7 @@ impl fmt::Debug for Response {
             .field("status", &self.status)
             .field("method", &self.method)
             .field("url", &DisplayUrl(&self.url).to_string())
-            .field("headers", &self.headers)
+            .field("headers", &HeadersDebug(&self.headers))
             .field("body", &BodySnippet(&self.body))
             .finish()
     }

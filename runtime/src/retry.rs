@@ -1,9 +1,8 @@
 //! When to retry, and how long to wait.
 
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
-use http::header::RETRY_AFTER;
-use http::{HeaderMap, StatusCode};
+use http::StatusCode;
 use rand::Rng;
 
 use crate::config::RetryPolicy;
@@ -11,17 +10,6 @@ use crate::config::RetryPolicy;
 /// Whether a response with this status is worth another attempt.
 pub(crate) fn is_retryable_status(status: StatusCode) -> bool {
     matches!(status.as_u16(), 429 | 500 | 502 | 503 | 504)
-}
-
-/// The wait that a `Retry-After` header asks for, in seconds or as an HTTP
-/// date, counted from `now`. A date in the past asks for no wait.
-pub(crate) fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
-    let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
-    if let Ok(seconds) = value.parse::<u64>() {
-        return Some(Duration::from_secs(seconds));
-    }
-    let date = httpdate::parse_http_date(value).ok()?;
-    Some(date.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
 /// The exponential backoff before retry number `retry` (from 1), with full
@@ -42,7 +30,6 @@ pub(crate) fn backoff(policy: &RetryPolicy, retry: u32) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use http::HeaderValue;
 
     #[test]
     fn retryable_statuses() {
@@ -58,36 +45,6 @@ mod tests {
                 "{code}"
             );
         }
-    }
-
-    #[test]
-    fn retry_after_seconds_and_dates() {
-        let now = SystemTime::now();
-        let mut headers = HeaderMap::new();
-        assert_eq!(retry_after(&headers, now), None);
-
-        headers.insert(RETRY_AFTER, HeaderValue::from_static("7"));
-        assert_eq!(retry_after(&headers, now), Some(Duration::from_secs(7)));
-
-        let later = now + Duration::from_secs(30);
-        let date = HeaderValue::from_str(&httpdate::fmt_http_date(later)).unwrap();
-        headers.insert(RETRY_AFTER, date);
-        let wait = retry_after(&headers, now).unwrap();
-        // HTTP dates have a resolution of one second.
-        assert!(
-            wait > Duration::from_secs(28) && wait <= Duration::from_secs(30),
-            "{wait:?}"
-        );
-
-        let earlier = now - Duration::from_secs(30);
-        let date = HeaderValue::from_str(&httpdate::fmt_http_date(earlier)).unwrap();
-        headers.insert(RETRY_AFTER, date);
-        assert_eq!(retry_after(&headers, now), Some(Duration::ZERO));
-
-        headers.insert(RETRY_AFTER, HeaderValue::from_static("soon"));
-        assert_eq!(retry_after(&headers, now), None);
-        headers.insert(RETRY_AFTER, HeaderValue::from_static("-1"));
-        assert_eq!(retry_after(&headers, now), None);
     }
 
     #[test]

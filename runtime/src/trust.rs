@@ -61,7 +61,16 @@ impl HostPattern {
         if rest.split('.').filter(|label| !label.is_empty()).count() < 2 {
             return Err("needs at least two labels after the wildcard label".to_owned());
         }
-        Host::parse(rest).map_err(|e| format!("is not a valid host after its first label: {e}"))?;
+        match Host::parse(rest) {
+            Ok(Host::Domain(_)) => {}
+            // `*.0.0.1` would match `127.0.0.1`: a wildcard stands for part of a name.
+            Ok(Host::Ipv4(_) | Host::Ipv6(_)) => {
+                return Err(
+                    "has a wildcard in an IP address; wildcards match host names only".to_owned(),
+                );
+            }
+            Err(e) => return Err(format!("is not a valid host after its first label: {e}")),
+        }
         let (prefix, suffix) = first.split_once('*').unwrap_or((first, ""));
         Ok(HostPattern {
             kind: PatternKind::Wildcard {
@@ -83,6 +92,10 @@ impl HostPattern {
                 suffix,
                 rest,
             } => {
+                // A wildcard matches names, never an IP address.
+                if host.starts_with('[') || host.parse::<IpAddr>().is_ok() {
+                    return false;
+                }
                 let Some((first, host_rest)) = host.split_once('.') else {
                     return false;
                 };
@@ -160,6 +173,16 @@ mod tests {
         assert!(!any.matches("example.com"));
         assert!(!any.matches("a.b.example.com"));
         assert!(!any.matches("aexample.com"));
+        // Even a pattern whose rest could be read as the end of an address.
+        let numeric = HostPattern {
+            text: "*.0.0.1".into(),
+            kind: PatternKind::Wildcard {
+                prefix: String::new(),
+                suffix: String::new(),
+                rest: "0.0.1".into(),
+            },
+        };
+        assert!(!numeric.matches("127.0.0.1"));
     }
 
     #[test]
@@ -173,6 +196,9 @@ mod tests {
             ("https://upload.box.com", "without scheme"),
             ("upload.box.com/api", "without scheme"),
             ("exa mple.com", "not a valid host"),
+            ("*.0.0.1", "IP address"),
+            ("1*.0.0.1", "IP address"),
+            ("*.1.2.3.4", "IP address"),
         ] {
             let error = HostPattern::parse(bad).unwrap_err();
             assert!(error.contains(reason), "{bad:?}: {error}");

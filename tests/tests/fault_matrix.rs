@@ -7,7 +7,10 @@
 //!   exception is [`UploadError::CommitOutcomeUnknown`] (the commit's answer was lost), where
 //!   the file must be there, whole;
 //! - no session the client knew of is left open, unless the error says it was kept; a
-//!   session it never learned of (the answer to its creation was lost) holds no part.
+//!   session it never learned of (the answer to its creation was lost) holds no part;
+//! - no wait is as long as the server asks: a `Retry-After` of years (on a 429, a 503, or
+//!   a 202 to the commit) is waited for only up to the client's limit, then the upload
+//!   fails saying so ([`UploadError::WaitTooLong`]), which no other fault may cause.
 //!
 //! Each upload draws everything (size, part size, concurrency, file or reader, fault rate,
 //! the client's read timeout, emulator seed) from its own seed, derived from a master seed that is printed. Replay with
@@ -40,6 +43,10 @@ const CALL_LIMIT: Duration = Duration::from_millis(1500);
 /// The client's short read timeout (half the uploads): a hang of one attempt costs this
 /// much, and the runtime tries the call again within the uploader's limit.
 const SHORT_READ_TIMEOUT: Duration = Duration::from_millis(400);
+/// A `Retry-After` of about 31 years: hostile, never to be waited for.
+const YEARS: u64 = 999_999_999;
+/// The longest wait the client allows a server to ask for (its `max_retry_after`).
+const MAX_RETRY_AFTER: Duration = Duration::from_millis(300);
 
 /// What one upload does, all drawn from its seed.
 #[derive(Debug, Clone)]
@@ -58,6 +65,8 @@ struct Plan {
     /// The client's read timeout is [`SHORT_READ_TIMEOUT`] (else the default, longer than
     /// the uploader's limits).
     short_read_timeout: bool,
+    /// A 202 to the commit asks for a wait of [`YEARS`] (else none).
+    hostile_accepted_wait: bool,
 }
 
 impl Plan {
@@ -78,6 +87,7 @@ impl Plan {
             processing_polls: rng.random_range(0..=2),
             second_host: rng.random_bool(0.5),
             short_read_timeout: rng.random_bool(0.5),
+            hostile_accepted_wait: rng.random_bool(0.05),
         }
     }
 
@@ -91,6 +101,8 @@ impl Plan {
             (1, FaultAction::status(429)),
             (1, FaultAction::status(500)),
             (1, FaultAction::status(503)),
+            (1, FaultAction::status(429).retry_after(YEARS)),
+            (1, FaultAction::status(503).retry_after(YEARS)),
             (
                 1,
                 FaultAction::DropConnection {
@@ -179,6 +191,14 @@ fn error_kind(error: &UploadError) -> Result<String, String> {
         }
         UploadError::Timeout { step, .. } => format!("{step:?} timeout"),
         UploadError::CommitTimeout { .. } => "commit deadline (202)".into(),
+        UploadError::WaitTooLong {
+            status,
+            asked,
+            limit,
+            ..
+        } if *asked >= Duration::from_secs(YEARS) && *limit == MAX_RETRY_AFTER => {
+            format!("wait too long {status}")
+        }
         UploadError::CommitOutcomeUnknown { .. } => "commit outcome unknown".into(),
         other => return Err(format!("an error no injected fault explains: {other:?}")),
     })
@@ -196,6 +216,7 @@ fn names_its_place(error: &UploadError, session: Option<&str>) -> bool {
         UploadError::Api { step, .. } | UploadError::Timeout { step, .. } => {
             message.contains(&step.to_string())
         }
+        UploadError::WaitTooLong { during, .. } => message.contains(during.as_str()),
         _ => true,
     };
     place && session.is_none_or(|id| message.contains(id))
@@ -205,7 +226,7 @@ async fn run_one(plan: Plan, client_retry: RetryPolicy) -> Outcome {
     let config = EmulatorConfig {
         min_file_size: 1,
         part_size: PartSizePolicy::Fixed(plan.part_size),
-        retry_after_secs: 0,
+        retry_after_secs: if plan.hostile_accepted_wait { YEARS } else { 0 },
         commit_processing_polls: plan.processing_polls,
         second_host: plan.second_host,
         fault_seed: Some(plan.seed),
@@ -355,6 +376,7 @@ async fn uploads_survive_random_faults_or_fail_cleanly() {
     let retry = RetryPolicy {
         initial_backoff: Duration::from_millis(5),
         max_backoff: Duration::from_millis(50),
+        max_retry_after: MAX_RETRY_AFTER,
         ..RetryPolicy::default()
     };
     let started = Instant::now();
@@ -376,6 +398,8 @@ async fn uploads_survive_random_faults_or_fail_cleanly() {
     }
 
     let (mut committed, mut orphans, mut requests) = (0u64, 0usize, 0u64);
+    // Uploads that failed because a server asked for years: a failure by design.
+    let mut refused_waits = 0u64;
     let mut failures = BTreeMap::new();
     let mut faults = BTreeMap::new();
     let mut breaches = Vec::new();
@@ -386,6 +410,7 @@ async fn uploads_survive_random_faults_or_fail_cleanly() {
         requests += outcome.requests;
         if let Some((kind, message)) = outcome.failure {
             eprintln!("  upload seed {} failed cleanly: {message}", plan.seed);
+            refused_waits += u64::from(kind.contains("wait too long"));
             count(&mut failures, kind);
         }
         for kind in outcome.faults {
@@ -419,7 +444,7 @@ async fn uploads_survive_random_faults_or_fail_cleanly() {
     // on the same call: most uploads must commit.
     let replaying_one = seeds.len() == 1;
     assert!(
-        replaying_one || committed * 10 >= uploads * 9,
+        replaying_one || committed * 10 >= (uploads - refused_waits) * 9,
         "only {committed} of {uploads} uploads committed (master seed {master}): {failures:?}"
     );
 }

@@ -15,6 +15,7 @@
 //! - `RUST_LOG`: log filter for stderr (default `warn`).
 //!
 //! Ctrl-C stops the upload and keeps its session; the command that resumes it is printed.
+//! What the server sends (names, ids, error bodies) is printed escaped and bounded.
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -24,10 +25,12 @@ use std::time::{Duration, Instant};
 
 use box_emulator::{Emulator, EmulatorConfig};
 use box_upload::{
-    CancellationToken, Client, Config, Phase, Progress, Source, UploadError, Uploader, servers,
+    CancellationToken, Client, Config, Outcome, Phase, Progress, Source, UploadError, Uploader,
+    is_box_id, servers,
 };
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
+use oas_runtime::ServerText;
 
 /// Uploads FILE to Box in parallel parts (chunked upload), or resumes an upload.
 #[derive(Debug, Parser)]
@@ -57,6 +60,8 @@ async fn main() -> ExitCode {
     let args = Args::parse();
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
+        // Colours only on a terminal: escape sequences in a log file or a pipe are noise.
+        .with_ansi(std::io::stderr().is_terminal())
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
@@ -173,24 +178,40 @@ async fn run(args: Args) -> Result<(), ExitCode> {
 
     let started = Instant::now();
     let result = match (&args.resume, &args.new_version) {
-        (Some(id), _) => uploader.resume(id, Source::path(&args.file)).await,
+        (Some(id), _) => uploader
+            .resume(id, Source::path(&args.file))
+            .await
+            .map(Outcome::Committed),
         (None, Some(file_id)) => {
             uploader
-                .upload_new_version(&args.file, file_id, args.name.as_deref())
+                .upload_version(&args.file, file_id, args.name.as_deref())
                 .await
         }
-        (None, None) => uploader.upload_path(&args.file, &args.folder, &name).await,
+        (None, None) => uploader
+            .upload_path(&args.file, &args.folder, &name)
+            .await
+            .map(Outcome::Committed),
     };
     let elapsed = started.elapsed();
     display.finish();
 
     match result {
-        Ok(file) => {
+        Ok(Outcome::Unchanged { file_id, .. }) => {
+            println!("file id     {}", ServerText::new(&file_id));
+            println!("unchanged   its content is the file's; no new version was made");
+            Ok(())
+        }
+        Ok(Outcome::Committed(file)) => {
             let size = file.size.unwrap_or(0).max(0) as u64;
-            println!("file id     {}", file.id);
-            println!("name        {}", file.name.as_deref().unwrap_or(&name));
+            // What the server says is shown escaped: a name may hold terminal escapes.
+            let shown = |text: Option<&str>| ServerText::new(text.unwrap_or("?")).to_string();
+            println!("file id     {}", ServerText::new(&file.id));
+            println!(
+                "name        {}",
+                shown(file.name.as_deref().or(Some(&name)))
+            );
             println!("size        {size} bytes");
-            println!("sha1        {}", file.sha1.as_deref().unwrap_or("?"));
+            println!("sha1        {}", shown(file.sha1.as_deref()));
             // Bytes sent in this run: less than the size when resuming.
             let sent = sent_bytes.lock().map_or(size, |sent| *sent);
             println!(
@@ -208,12 +229,15 @@ async fn run(args: Args) -> Result<(), ExitCode> {
                     (elapsed - parts).as_secs_f64()
                 );
             }
-            println!("read back   {api_url}/files/{}", file.id);
+            println!("read back   {api_url}/files/{}", ServerText::new(&file.id));
             if let Some(emulator) = emulator {
                 emulator.shutdown().await;
             }
             Ok(())
         }
+        Ok(other) => Err(fail(format!(
+            "an outcome this command does not know: {other:?}"
+        ))),
         Err(error) => {
             let kept = error.kept_session().map(str::to_string);
             if error.is_cancelled() {
@@ -232,11 +256,20 @@ async fn run(args: Args) -> Result<(), ExitCode> {
                 eprintln!("error: {error}");
             }
             match kept {
+                // A server-given id is pasted into a shell command only when it is an id.
+                Some(id) if !is_box_id(&id) => eprintln!(
+                    "upload session {:?} was kept, but that is not a Box id: no command is \
+                     printed to resume it",
+                    ServerText::new(&id)
+                ),
                 Some(id) => {
                     eprintln!("upload session {id} was kept; resume it with:");
+                    // A path that cannot be a shell word as it is (control characters, NUL)
+                    // is left for the user to give.
+                    let file = shell_word(&args.file.to_string_lossy())
+                        .unwrap_or_else(|| "FILE".to_string());
                     eprintln!(
-                        "  cargo run --release -p box-upload --example upload -- {} --resume {id} --concurrency {}",
-                        shell_quote(&args.file.to_string_lossy()),
+                        "  cargo run --release -p box-upload --example upload -- {file} --resume {id} --concurrency {}",
                         args.concurrency
                     );
                     if emulator.is_some() {
@@ -330,14 +363,11 @@ impl Display {
     }
 }
 
-/// Quotes a path for a POSIX shell when it needs it.
-fn shell_quote(text: &str) -> String {
-    let plain = text
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || "/._-+,:=@".contains(c));
-    if plain && !text.is_empty() {
-        text.to_string()
-    } else {
-        format!("'{}'", text.replace('\'', r"'\''"))
+/// `text` as one word of a POSIX shell, quoted when it needs it; `None` when it holds a
+/// control character (a terminal would act on it, and a shell would not see it).
+fn shell_word(text: &str) -> Option<String> {
+    if text.chars().any(char::is_control) {
+        return None;
     }
+    shlex::try_quote(text).ok().map(|word| word.into_owned())
 }

@@ -26,7 +26,9 @@
 pub use box_api::*;
 
 pub mod upload;
-pub use upload::{CancellationToken, Phase, Progress, Source, Step, UploadError, Uploader};
+pub use upload::{
+    CancellationToken, Outcome, Phase, Progress, Source, Step, UploadError, Uploader, is_box_id,
+};
 
 /// The README's examples, compiled as doctests so they cannot rot.
 #[cfg(doctest)]

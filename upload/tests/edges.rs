@@ -2,13 +2,13 @@
 //! from the library and from the `upload` command (with a non-zero exit).
 
 use std::path::Path;
-use std::process::Command;
+use std::time::Duration;
 
 use box_emulator::Op;
 use box_upload::{Client, Config, Source, UploadError, Uploader, servers};
 
 mod common;
-use common::{Fixture, MIB, SourceFile, fixture};
+use common::{Fixture, MIB, SourceFile, assert_says, fixture, run_upload_command};
 
 /// Uploads `path` with a fixture's uploader and returns the error.
 async fn upload_error(fx: &Fixture, path: &Path) -> UploadError {
@@ -16,16 +16,6 @@ async fn upload_error(fx: &Fixture, path: &Path) -> UploadError {
         .upload_path(path, "0", "x.bin")
         .await
         .expect_err("the upload fails")
-}
-
-/// Asserts that `message` holds every needle.
-fn assert_says(message: &str, needles: &[&str]) {
-    for needle in needles {
-        assert!(
-            message.contains(needle),
-            "{needle:?} is missing from: {message}"
-        );
-    }
 }
 
 #[tokio::test]
@@ -144,33 +134,33 @@ async fn an_invalid_token_is_reported_as_such() {
     assert!(!message.contains("a-wrong-token"), "{message}");
 }
 
+/// Durations too long for the clock (`Duration::MAX` everywhere) are cut to a century: an
+/// upload, with a commit answered 202 first, goes through without an overflow.
+#[tokio::test]
+async fn durations_too_long_for_the_clock_do_not_panic() {
+    let fx = fixture(MIB, |c| c.commit_processing_polls = 1).await;
+    let source = SourceFile::new(2 * MIB + 1, 7);
+    let file = fx
+        .uploader()
+        .commit_deadline(Duration::MAX)
+        .retry_pause(Duration::MAX)
+        .part_timeout(Duration::MAX)
+        .request_timeout(Duration::MAX)
+        .max_part_size(u64::MAX)
+        .concurrency(usize::MAX)
+        .upload_path(source.path(), "0", "forever.bin")
+        .await
+        .expect("the upload succeeds");
+    fx.assert_committed(&file, &source);
+}
+
 // ----------------------------------------------------------------------------- the command
 
 /// Runs the `upload` example against `fx`'s emulator with `token`, and returns its exit code
 /// and standard error.
 fn run_cli(fx: &Fixture, token: &str, args: &[&str]) -> (Option<i32>, String) {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let output = Command::new(env!("CARGO"))
-        .current_dir(&root)
-        .args([
-            "run",
-            "--quiet",
-            "-p",
-            "box-upload",
-            "--example",
-            "upload",
-            "--",
-        ])
-        .args(args)
-        .env("BOX_TOKEN", token)
-        .env("BOX_UPLOAD_URL", fx.emulator.upload_url())
-        .env("RUST_LOG", "warn")
-        .output()
-        .expect("cargo runs the example");
-    (
-        output.status.code(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
+    let output = run_upload_command(&fx.emulator.upload_url(), token, args);
+    (output.code, output.stderr)
 }
 
 /// The command shows each failure as one `error:` line and exits with 1.

@@ -678,8 +678,10 @@ async fn dropping_the_future_stops_the_upload() {
     }
 }
 
+/// Still processing at the deadline: the session holds every part and may yet be
+/// committed, so it is kept (and named) rather than aborted.
 #[tokio::test]
-async fn commit_answered_202_past_the_deadline_times_out_and_aborts() {
+async fn commit_answered_202_past_the_deadline_times_out_and_keeps_the_session() {
     let fx = fixture(MIB, |c| c.commit_processing_polls = 1_000).await;
     let source = SourceFile::new(2 * MIB + 1, 16);
     let started = Instant::now();
@@ -690,14 +692,16 @@ async fn commit_answered_202_past_the_deadline_times_out_and_aborts() {
         .await
         .expect_err("the commit times out");
     assert!(
-        matches!(error, UploadError::CommitTimeout { waited, .. } if waited >= Duration::from_millis(700)),
+        matches!(error.cause(), UploadError::CommitTimeout { waited, .. } if *waited >= Duration::from_millis(700)),
         "{error:?}"
     );
     assert!(started.elapsed() < Duration::from_secs(10));
     let stats = fx.emulator.stats();
     assert!(stats.commits_accepted >= 3, "{}", stats.commits_accepted);
-    assert_eq!(stats.requests(Op::Abort), 1);
-    assert!(fx.emulator.open_sessions().is_empty());
+    assert_eq!(stats.requests(Op::Abort), 0);
+    let session = error.kept_session().expect("the session is kept");
+    assert!(error.to_string().contains(session), "{error}");
+    assert_eq!(fx.emulator.open_sessions(), vec![session.to_string()]);
 }
 
 #[tokio::test]
@@ -1094,9 +1098,10 @@ async fn a_part_whose_body_stops_being_read_times_out_and_aborts() {
 }
 
 /// A commit that is never answered is tried again (it may have been carried out), then the
-/// upload fails with a timeout naming the commit, and the session is aborted.
+/// upload fails with a timeout naming the commit; the session, which still exists and
+/// holds every part, is kept.
 #[tokio::test]
-async fn a_commit_that_is_never_answered_times_out_and_aborts() {
+async fn a_commit_that_is_never_answered_times_out_and_keeps_the_session() {
     let fx = fixture(MIB, |_| {}).await;
     fx.emulator
         .faults()
@@ -1109,7 +1114,7 @@ async fn a_commit_that_is_never_answered_times_out_and_aborts() {
     .await
     .expect_err("the commit times out");
     assert!(
-        matches!(&error, UploadError::Timeout { step: Step::Commit, session_id: Some(_), limit }
+        matches!(error.cause(), UploadError::Timeout { step: Step::Commit, session_id: Some(_), limit }
             if *limit == LIMIT),
         "{error:?}"
     );
@@ -1119,27 +1124,27 @@ async fn a_commit_that_is_never_answered_times_out_and_aborts() {
     );
     let stats = fx.emulator.stats();
     assert_eq!(stats.requests(Op::Commit), 4, "the first commit and 3 more");
-    assert_eq!(stats.requests(Op::Abort), 1);
-    assert!(fx.emulator.open_sessions().is_empty());
+    assert_eq!(stats.requests(Op::Abort), 0);
+    let session = error.kept_session().expect("the session is kept");
+    assert_eq!(fx.emulator.open_sessions(), vec![session.to_string()]);
     assert!(fx.emulator.find_file("0", "hung-commit.bin").is_none());
 }
 
-/// When the abort hangs too, the error says that the session was kept, and why.
+/// When the abort after a fatal error hangs, the error says that the session was kept,
+/// and why.
 #[tokio::test]
 async fn a_hung_abort_reports_the_session_kept() {
     let fx = fixture(MIB, |_| {}).await;
-    for op in [Op::Commit, Op::Abort] {
-        fx.emulator
-            .faults()
-            .add(FaultRule::new(op, FaultAction::Hang).probability(1.0));
-    }
+    let faults = fx.emulator.faults();
+    faults.add(FaultRule::new(Op::UploadPart, FaultAction::status(403)).at_offset(MIB));
+    faults.add(FaultRule::new(Op::Abort, FaultAction::Hang).probability(1.0));
     let source = SourceFile::new(2 * MIB + 1, 33);
     let error = bounded(
         fx.hang_uploader()
             .upload_path(source.path(), "0", "kept.bin"),
     )
     .await
-    .expect_err("the commit times out");
+    .expect_err("the part fails");
     let UploadError::SessionKept {
         session_id,
         source: cause,
@@ -1149,13 +1154,7 @@ async fn a_hung_abort_reports_the_session_kept() {
         panic!("not a kept session: {error:?}");
     };
     assert!(
-        matches!(
-            **cause,
-            UploadError::Timeout {
-                step: Step::Commit,
-                ..
-            }
-        ),
+        matches!(**cause, UploadError::Part { number: 2, .. }),
         "{cause:?}"
     );
     assert!(
@@ -1205,7 +1204,7 @@ async fn single_hangs_are_outlasted() {
 /// A commit whose last try is carried out but its answer lost, after every other try failed
 /// (lost on the network, or refused with 500): the session is gone, so the error must not
 /// say that nothing was committed. And when no try was carried out, the error is the
-/// commit's and the session is aborted.
+/// commit's and the session, which can still be committed, is kept.
 #[tokio::test]
 async fn a_commit_failing_for_good_after_lost_answers_checks_the_session() {
     let dropped = FaultAction::DropConnection { after_bytes: 0 };
@@ -1233,10 +1232,11 @@ async fn a_commit_failing_for_good_after_lost_answers_checks_the_session() {
                 "{error:?}"
             );
             assert_eq!(stored.expect("the file was committed").sha1, source.sha1);
+            assert!(fx.emulator.open_sessions().is_empty());
         } else {
             assert!(
                 matches!(
-                    error,
+                    error.cause(),
                     UploadError::Api {
                         step: Step::Commit,
                         ..
@@ -1245,9 +1245,10 @@ async fn a_commit_failing_for_good_after_lost_answers_checks_the_session() {
                 "{error:?}"
             );
             assert!(stored.is_none());
-            assert_eq!(fx.emulator.stats().requests(Op::Abort), 1);
+            assert_eq!(fx.emulator.stats().requests(Op::Abort), 0);
+            let session = error.kept_session().expect("the session is kept");
+            assert_eq!(fx.emulator.open_sessions(), vec![session.to_string()]);
         }
-        assert!(fx.emulator.open_sessions().is_empty());
     }
 }
 

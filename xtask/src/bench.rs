@@ -278,6 +278,11 @@ slowest specs) is in [CORPUS.md](CORPUS.md) (`cargo xtask corpus --all`).
   beforehand) into `openapiv3::OpenAPI`: no generator that reads its input can be faster.
   `spec/` uses `spec/codegen.toml` (15 operations, 3 overlays); the full spec is Box's
   official `openapi.json` with every operation selected.
+- **API report**: what the report adds to a `cargo xtask codegen` run, in process: the
+  API summary of the generated IR, its JSON, the previous summary read back, the
+  comparison and both renderings (terminal and Markdown). For `spec/` the previous
+  summary is the same API (nothing changed, every item still compared); for the full
+  spec it is Box's 2026-03-20 spec when `../shared/box-openapi/history/` has it.
 - **generated crate**: lines of the generated files, and the wall time of `cargo build
   --lib` of the crate alone in the dev profile after `cargo clean -p` of just that crate
   (its dependencies are already built). Both are generated code alone (`box-api`; the
@@ -355,6 +360,24 @@ fn codegen(bench: &Bench, full: bool) -> Result<Vec<Row>, Failure> {
             _ => row.target("< 300 ms", generate.median < 0.3),
         };
         rows.push(row);
+        let report = Estimate::read(&home.join(group).join("report"))?;
+        let what = match *group {
+            "spec" => "API report, spec/ (nothing changed)",
+            _ => "API report, full spec (vs. 2026-03-20 when present)",
+        };
+        let share = report.median / generate.median;
+        rows.push(
+            Row::new(
+                what,
+                format!(
+                    "{} (median of {} runs), {:.0} % of codegen",
+                    millis(report.median),
+                    report.runs,
+                    share * 100.0
+                ),
+            )
+            .target("≤ 10 % of codegen", share <= 0.1),
+        );
     }
     Ok(rows)
 }

@@ -1,10 +1,13 @@
-//! `cargo xtask codegen`: run the generator and write (or check) `generated/`.
+//! `cargo xtask codegen`: run the generator and write (or check) `generated/`, then
+//! report what the run did to the public Rust API (see `api_report`).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use oas_codegen::report::Summary;
 use oas_codegen::{Config, Input, display_path, generate};
 
+use crate::api_report::{self, SUMMARY_FILE};
 use crate::scaffold;
 
 /// Why the command did not succeed.
@@ -25,11 +28,13 @@ pub struct Args {
     config: Option<PathBuf>,
     out: Option<PathBuf>,
     crate_name: Option<String>,
+    report: Option<PathBuf>,
     check: bool,
 }
 
 impl Args {
-    /// Parses `--spec PATH --config PATH --out DIR --crate-name NAME --check` (also
+    /// Parses `--spec PATH --config PATH --out DIR --crate-name NAME --report FILE
+    /// --check` (also
     /// `--flag=value`).
     pub fn parse(args: &[String]) -> Result<Args, Failure> {
         let mut parsed = Args::default();
@@ -57,6 +62,7 @@ impl Args {
                     })?;
                     parsed.crate_name = Some(name);
                 }
+                "--report" => parsed.report = Some(value("--report")?),
                 "--check" => parsed.check = true,
                 other => return Err(Failure::Usage(format!("unknown option {other:?}"))),
             }
@@ -102,20 +108,59 @@ pub fn run(args: &Args) -> Result<(), Failure> {
         eprintln!("{warning}");
     }
     let dir = out.join("src/generated");
-    if args.check {
-        check(&dir, &output.files)
+    let summary_path = out.join(SUMMARY_FILE);
+    // The previous API is what the last run wrote: read it before writing anything.
+    let previous = api_report::read_previous(&summary_path);
+    let summary = Summary::of(&output.api);
+    let summary_json = summary.to_json();
+    let stale = if args.check {
+        let mut stale = check(&dir, &output.files)?;
+        if std::fs::read_to_string(&summary_path).ok().as_deref() != Some(&summary_json) {
+            stale.push(SUMMARY_FILE.to_owned());
+        }
+        stale
     } else {
         write(&dir, &output.files)?;
         scaffold_crate(&root, &out, args.crate_name.as_deref())?;
+        write_if_changed(&summary_path, &summary_json)?;
         eprintln!(
-            "wrote {} files to {} ({} operations, {} types)",
+            "wrote {} files to {} and {} ({} operations, {} types)",
             output.files.len(),
             dir.display(),
+            summary_path.display(),
             output.api.operations.len(),
             output.api.types.len()
         );
-        Ok(())
+        Vec::new()
+    };
+    let report = api_report::report(&previous, &summary);
+    print!("{}", report.text);
+    if let Some(path) = &args.report {
+        std::fs::write(path, &report.markdown).map_err(|e| io_error(path, e))?;
+        eprintln!("wrote the API report to {}", path.display());
     }
+    if !args.check {
+        return Ok(());
+    }
+    if stale.is_empty() {
+        eprintln!("{} is up to date", out.display());
+        Ok(())
+    } else {
+        eprintln!(
+            "error: {} is stale ({}); run `cargo xtask codegen`",
+            out.display(),
+            stale.join(", ")
+        );
+        Err(Failure::Stale)
+    }
+}
+
+/// Writes `contents` to `path` unless it holds them already (so its mtime stays).
+fn write_if_changed(path: &Path, contents: &str) -> Result<(), Failure> {
+    if std::fs::read_to_string(path).ok().as_deref() != Some(contents) {
+        std::fs::write(path, contents).map_err(|e| io_error(path, e))?;
+    }
+    Ok(())
 }
 
 /// An I/O error on `path`, as a failure that names it.
@@ -127,10 +172,7 @@ pub(crate) fn io_error(path: &Path, e: std::io::Error) -> Failure {
 pub(crate) fn write(dir: &Path, files: &BTreeMap<String, String>) -> Result<(), Failure> {
     std::fs::create_dir_all(dir).map_err(|e| io_error(dir, e))?;
     for (name, contents) in files {
-        let path = dir.join(name);
-        if std::fs::read_to_string(&path).ok().as_deref() != Some(contents.as_str()) {
-            std::fs::write(&path, contents).map_err(|e| io_error(&path, e))?;
-        }
+        write_if_changed(&dir.join(name), contents)?;
     }
     for stale in existing_files(dir)?
         .into_iter()
@@ -184,9 +226,9 @@ fn existing_files(dir: &Path) -> Result<Vec<String>, Failure> {
     Ok(names)
 }
 
-/// Compares the files on disk with fresh output; prints a unified diff of each
-/// difference.
-fn check(dir: &Path, files: &BTreeMap<String, String>) -> Result<(), Failure> {
+/// Compares the files on disk with fresh output, prints a unified diff of each
+/// difference, and returns the names of the stale files.
+fn check(dir: &Path, files: &BTreeMap<String, String>) -> Result<Vec<String>, Failure> {
     let mut stale = Vec::new();
     for (name, fresh) in files {
         let path = dir.join(name);
@@ -212,15 +254,5 @@ fn check(dir: &Path, files: &BTreeMap<String, String>) -> Result<(), Failure> {
         stale.push(extra);
     }
     stale.sort();
-    if stale.is_empty() {
-        eprintln!("{} is up to date", dir.display());
-        Ok(())
-    } else {
-        eprintln!(
-            "error: {} is stale ({}); run `cargo xtask codegen`",
-            dir.display(),
-            stale.join(", ")
-        );
-        Err(Failure::Stale)
-    }
+    Ok(stale)
 }

@@ -1,12 +1,13 @@
 //! `cargo xtask`: the project's automation, in Rust so it runs wherever cargo does.
 //!
 //! ```text
-//! cargo xtask codegen [--spec PATH] [--config PATH] [--out DIR] [--check]
+//! cargo xtask codegen [--spec PATH] [--config PATH] [--out DIR] [--report FILE.md] [--check]
 //! cargo xtask test
 //! cargo xtask bench [--smoke] [--out PATH]
 //! cargo xtask corpus [--sample N | --all] [--compile N] [--jobs N] [--time-limit SECS] [--out PATH]
 //! ```
 
+mod api_report;
 mod bench;
 mod codegen;
 mod corpus;
@@ -23,10 +24,14 @@ commands:
              --spec PATH     spec to read (JSON or YAML; default: the config's `spec`)
              --config PATH   generation config (default: spec/codegen.toml)
              --out DIR       crate folder to write into (default: generated/);
-                             files go to DIR/src/generated/
+                             files go to DIR/src/generated/, the API summary
+                             to DIR/api-summary.json
+             --report FILE   also write the API report as Markdown to FILE
              --crate-name N  the package name of a new crate in DIR (default:
                              the folder's name, made a valid package name)
              --check         write nothing; exit 1 and print a diff if DIR is stale
+             Prints what the run changes in the public Rust API (compared with
+             DIR/api-summary.json), each change marked breaking or compatible.
   test       install what the tests need (Node.js, npm, Prism, PyYAML) and run
              every test, including the full Box spec compile and the facts check
   bench      measure codegen, the generated crate and uploads; print one table and

@@ -224,3 +224,127 @@ fn out_names_a_new_crate_after_its_folder_as_a_valid_package_name() {
         stderr(&refused)
     );
 }
+
+/// A small spec whose `File` has the given properties (besides `id`).
+fn spec_with_file_fields(fields: &str) -> String {
+    format!(
+        r##"openapi: 3.0.3
+info: {{title: Files, version: "1"}}
+servers: [{{url: "https://api.example.com"}}]
+paths:
+  /files/{{id}}:
+    get:
+      operationId: get_file
+      parameters:
+        - {{name: id, in: path, required: true, schema: {{type: string}}}}
+      responses:
+        "200":
+          description: The file.
+          content: {{application/json: {{schema: {{$ref: "#/components/schemas/File"}}}}}}
+components:
+  schemas:
+    File:
+      type: object
+      required: [id]
+      properties:
+        id: {{type: string}}
+{fields}"##
+    )
+}
+
+#[test]
+fn codegen_reports_what_the_run_changes_in_the_api() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = |name: &str| dir.path().join(name).to_str().unwrap().to_owned();
+    std::fs::write(path("codegen.toml"), "[select]\nall = true\n").unwrap();
+    let old = spec_with_file_fields("        size: {type: integer, format: int32}\n");
+    let new = spec_with_file_fields("        name: {type: string}\n");
+    std::fs::write(path("old.yaml"), old).unwrap();
+    std::fs::write(path("new.yaml"), new).unwrap();
+    let run = |spec: &str, extra: &[&str]| {
+        let (config, out) = (path("codegen.toml"), path("out"));
+        let mut args = vec![
+            "codegen", "--config", &config, "--spec", spec, "--out", &out,
+        ];
+        args.extend_from_slice(extra);
+        xtask(&args)
+    };
+    let stdout = |output: &Output| String::from_utf8_lossy(&output.stdout).into_owned();
+
+    let first = run(&path("old.yaml"), &[]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    assert!(
+        stdout(&first).contains("API report: none (no previous API summary at"),
+        "{}",
+        stdout(&first)
+    );
+    let summary_path = dir.path().join("out/api-summary.json");
+    let written = std::fs::read_to_string(&summary_path).unwrap();
+    assert!(
+        written.contains("\"size\": {\"optional\": true"),
+        "{written}"
+    );
+
+    // --check on a spec that changed: stale, with the report of what regenerating does.
+    let check = run(&path("new.yaml"), &["--check"]);
+    assert_eq!(check.status.code(), Some(1), "{}", stderr(&check));
+    let report = stdout(&check);
+    for line in [
+        "API changes (Files 1): 1 breaking, 1 compatible",
+        "  type File",
+        "    breaking    field `size` removed  @ /components/schemas/File/properties/size",
+        "    compatible  field `name` added, optional `String`  @ /components/schemas/File/properties/name",
+    ] {
+        assert!(report.contains(line), "{line:?} is not in:\n{report}");
+    }
+    assert!(
+        stderr(&check).contains("api-summary.json"),
+        "{}",
+        stderr(&check)
+    );
+    assert_eq!(
+        std::fs::read_to_string(&summary_path).unwrap(),
+        written,
+        "--check writes nothing"
+    );
+
+    // Writing prints the same report and, with --report, writes it as Markdown.
+    let write = run(&path("new.yaml"), &["--report", &path("report.md")]);
+    assert!(write.status.success(), "{}", stderr(&write));
+    assert!(
+        stdout(&write).contains("breaking    field `size` removed"),
+        "{}",
+        stdout(&write)
+    );
+    let markdown = std::fs::read_to_string(path("report.md")).unwrap();
+    assert!(
+        markdown.starts_with("# API changes: Files 1\n"),
+        "{markdown}"
+    );
+    assert!(
+        markdown.contains(
+            "- **breaking** field `size` removed — `/components/schemas/File/properties/size`"
+        ),
+        "{markdown}"
+    );
+
+    let again = run(&path("new.yaml"), &["--check"]);
+    assert!(
+        again.status.success(),
+        "{}{}",
+        stdout(&again),
+        stderr(&again)
+    );
+    assert_eq!(stdout(&again), "API unchanged (Files 1)\n");
+
+    // A summary that is not one is reported, and regenerating replaces it.
+    std::fs::write(&summary_path, "{\"format\": 1, \"api\": [}").unwrap();
+    let broken = run(&path("new.yaml"), &[]);
+    assert!(broken.status.success(), "{}", stderr(&broken));
+    assert!(
+        stdout(&broken).contains("is not an API summary: ") && stdout(&broken).contains("line 1"),
+        "{}",
+        stdout(&broken)
+    );
+    assert!(run(&path("new.yaml"), &["--check"]).status.success());
+}

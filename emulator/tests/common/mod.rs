@@ -249,3 +249,80 @@ impl Api {
         self.send(self.request(Method::DELETE, url)).await
     }
 }
+
+/// A `multipart/form-data` body written by hand, parts in the order given, so tests can
+/// also send them in the wrong order: `(name, filename, content)`.
+pub fn multipart(parts: &[(&str, Option<&str>, &[u8])]) -> (String, Vec<u8>) {
+    let boundary = "emulator-test-boundary-7d1f0c";
+    let mut body = Vec::new();
+    for (name, filename, content) in parts {
+        body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
+        let disposition = match filename {
+            Some(file) => format!("form-data; name=\"{name}\"; filename=\"{file}\""),
+            None => format!("form-data; name=\"{name}\""),
+        };
+        body.extend_from_slice(format!("Content-Disposition: {disposition}\r\n").as_bytes());
+        let kind = match filename {
+            Some(_) => "application/octet-stream",
+            None => "application/json",
+        };
+        body.extend_from_slice(format!("Content-Type: {kind}\r\n\r\n").as_bytes());
+        body.extend_from_slice(content);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+impl Api {
+    /// `POST {url}` with a multipart body of an `attributes` part and a `file` part.
+    pub async fn upload_to(
+        &self,
+        url: &str,
+        attributes: &Value,
+        content: &[u8],
+        headers: &[(&str, &str)],
+    ) -> Answer {
+        let attributes = serde_json::to_vec(attributes).unwrap();
+        let (content_type, body) = multipart(&[
+            ("attributes", None, &attributes),
+            ("file", Some("content.bin"), content),
+        ]);
+        self.send_multipart(url, content_type, body, headers).await
+    }
+
+    pub async fn send_multipart(
+        &self,
+        url: &str,
+        content_type: String,
+        body: Vec<u8>,
+        headers: &[(&str, &str)],
+    ) -> Answer {
+        let mut request = self
+            .request(Method::POST, url)
+            .header("content-type", content_type)
+            .body(body);
+        for (name, value) in headers {
+            request = request.header(*name, HeaderValue::from_str(value).unwrap());
+        }
+        self.send(request).await
+    }
+
+    /// A direct upload of a new file into `folder_id` (asserting nothing).
+    pub async fn upload_file(&self, folder_id: &str, name: &str, content: &[u8]) -> Answer {
+        let attributes = json!({"name": name, "parent": {"id": folder_id}});
+        self.upload_to(
+            &format!("{}/files/content", self.upload),
+            &attributes,
+            content,
+            &[],
+        )
+        .await
+    }
+
+    /// `GET {api}{path}`.
+    pub async fn get(&self, path: &str) -> Answer {
+        self.send(self.request(Method::GET, &format!("{}{path}", self.api)))
+            .await
+    }
+}

@@ -418,7 +418,10 @@ impl Client {
             201 => Ok(CommitUploadSessionResponse::Created(response.json()?)),
             202 => {
                 Ok(CommitUploadSessionResponse::Accepted {
-                    retry_after: response.header("Retry-After")?,
+                    retry_after: ::oas_runtime::header::decode(
+                        response.headers(),
+                        "Retry-After",
+                    ),
                 })
             }
             _ => Err(response.into_error()),

@@ -4,6 +4,7 @@
 //! Request and response types.
 /// An access token granted by Box, with its lifetime and limits.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct AccessTokenResponse {
     /// The token to send as `Authorization: Bearer <token>`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -23,6 +24,10 @@ pub struct AccessTokenResponse {
     /// Present only on a narrowed-down token; names its kind.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub issued_token_type: Option<AccessTokenResponseIssuedTokenType>,
+    /// Members the spec does not list (fields added to the API after this
+    /// client was generated), kept so that they survive a decode and a re-encode.
+    #[serde(flatten)]
+    pub unknown_fields: ::std::collections::BTreeMap<String, ::serde_json::Value>,
 }
 /// Present only on a narrowed-down token; names its kind.
 ///
@@ -84,6 +89,7 @@ impl AccessTokenResponseTokenType {
 ::oas_runtime::open_enum!(AccessTokenResponseTokenType);
 /// Error body that Box sends with a failing status.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct ClientError {
     /// Always `error`.
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
@@ -106,6 +112,10 @@ pub struct ClientError {
     /// Identifier of this request, to quote when contacting Box support.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
+    /// Members the spec does not list (fields added to the API after this
+    /// client was generated), kept so that they survive a decode and a re-encode.
+    #[serde(flatten)]
+    pub unknown_fields: ::std::collections::BTreeMap<String, ::serde_json::Value>,
 }
 /// Machine-readable reason. Box sends codes beyond this list (`item_name_in_use`, `parts_mismatch`, ...), so keep unknown values.
 ///
@@ -242,6 +252,7 @@ pub struct CommitUploadSessionBodyAttributes {
 }
 /// An error body whose details name the items in the way.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct ConflictError {
     /// Always `error`.
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
@@ -263,12 +274,21 @@ pub struct ConflictError {
     /// Identifier of this request, to quote when contacting Box support.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
+    /// Members the spec does not list (fields added to the API after this
+    /// client was generated), kept so that they survive a decode and a re-encode.
+    #[serde(flatten)]
+    pub unknown_fields: ::std::collections::BTreeMap<String, ::serde_json::Value>,
 }
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct ConflictErrorContextInfo {
     /// The existing files that the request clashes with.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conflicts: Option<Vec<FileConflict>>,
+    /// Members the spec does not list (fields added to the API after this
+    /// client was generated), kept so that they survive a decode and a re-encode.
+    #[serde(flatten)]
+    pub unknown_fields: ::std::collections::BTreeMap<String, ::serde_json::Value>,
 }
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CreateFolderBody {
@@ -381,6 +401,7 @@ pub struct CreateUploadSessionForFileBody {
 }
 /// A file as Box returns it by default: the short form plus dates, people, location and sharing details.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct File {
     /// Box ID of the file.
     pub id: String,
@@ -447,9 +468,14 @@ pub struct File {
     /// Lifecycle state: `active`, `trashed` (in the trash) or `deleted` (removed for good).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub item_status: Option<FileItemStatus>,
+    /// Members the spec does not list (fields added to the API after this
+    /// client was generated), kept so that they survive a decode and a re-encode.
+    #[serde(flatten)]
+    pub unknown_fields: ::std::collections::BTreeMap<String, ::serde_json::Value>,
 }
 /// Smallest form of a file: ID, type and etag.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct FileBase {
     /// Box ID of the file.
     pub id: String,
@@ -459,6 +485,10 @@ pub struct FileBase {
     /// Always `file`.
     #[serde(rename = "type")]
     pub type_: FileBaseType,
+    /// Members the spec does not list (fields added to the API after this
+    /// client was generated), kept so that they survive a decode and a re-encode.
+    #[serde(flatten)]
+    pub unknown_fields: ::std::collections::BTreeMap<String, ::serde_json::Value>,
 }
 /// Always `file`.
 ///
@@ -489,6 +519,7 @@ impl FileBaseType {
 ::oas_runtime::open_enum!(FileBaseType);
 /// An existing file that a new upload clashes with: its short form, SHA-1 and current version, enough to tell whether it already holds the same content.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct FileConflict {
     /// Box ID of the file.
     pub id: String,
@@ -509,9 +540,14 @@ pub struct FileConflict {
     pub sha1: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file_version: Option<FileVersionMini>,
+    /// Members the spec does not list (fields added to the API after this
+    /// client was generated), kept so that they survive a decode and a re-encode.
+    #[serde(flatten)]
+    pub unknown_fields: ::std::collections::BTreeMap<String, ::serde_json::Value>,
 }
 /// A file with every field Box can return, including permissions, lock and metadata.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct FileFull {
     /// Box ID of the file.
     pub id: String,
@@ -648,6 +684,10 @@ pub struct FileFull {
     /// Whether the file or one of its ancestors is linked to an app item, even one the caller cannot see.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_associated_with_app_item: Option<bool>,
+    /// Members the spec does not list (fields added to the API after this
+    /// client was generated), kept so that they survive a decode and a re-encode.
+    #[serde(flatten)]
+    pub unknown_fields: ::std::collections::BTreeMap<String, ::serde_json::Value>,
 }
 ///
 /// An open enum: a value this client does not know is kept as `Unknown`.
@@ -701,6 +741,7 @@ impl FileFullAllowedInviteeRolesItem {
 ::oas_runtime::open_enum!(FileFullAllowedInviteeRolesItem);
 /// Security classification label of an item.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct FileFullClassification {
     /// Label name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -711,9 +752,14 @@ pub struct FileFullClassification {
     /// Color used to display the label, chosen by an administrator.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub color: Option<String>,
+    /// Members the spec does not list (fields added to the API after this
+    /// client was generated), kept so that they survive a decode and a re-encode.
+    #[serde(flatten)]
+    pub unknown_fields: ::std::collections::BTreeMap<String, ::serde_json::Value>,
 }
 /// A short-lived link for embedding a preview.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct FileFullExpiringEmbedLink {
     /// The token itself.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -730,6 +776,10 @@ pub struct FileFullExpiringEmbedLink {
     /// Embed URL built from the file ID and the token.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
+    /// Members the spec does not list (fields added to the API after this
+    /// client was generated), kept so that they survive a decode and a re-encode.
+    #[serde(flatten)]
+    pub unknown_fields: ::std::collections::BTreeMap<String, ::serde_json::Value>,
 }
 /// Kind of token; always `bearer`.
 ///
@@ -760,6 +810,7 @@ impl FileFullExpiringEmbedLinkTokenType {
 ::oas_runtime::open_enum!(FileFullExpiringEmbedLinkTokenType);
 /// A lock that keeps everyone but its creator from moving, renaming or changing a file.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct FileFullLock {
     /// ID of the lock.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -782,6 +833,10 @@ pub struct FileFullLock {
     /// Kind of application that holds the lock, when an app holds it; more values may appear.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub app_type: Option<FileFullLockAppType>,
+    /// Members the spec does not list (fields added to the API after this
+    /// client was generated), kept so that they survive a decode and a re-encode.
+    #[serde(flatten)]
+    pub unknown_fields: ::std::collections::BTreeMap<String, ::serde_json::Value>,
 }
 /// Kind of application that holds the lock, when an app holds it; more values may appear.
 ///
@@ -851,6 +906,7 @@ impl FileFullLockType {
 ::oas_runtime::open_enum!(FileFullLockType);
 /// Actions the caller may take on a file.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct FileFullPermissions {
     /// The caller may delete it.
     pub can_delete: bool,
@@ -879,16 +935,26 @@ pub struct FileFullPermissions {
     /// The caller may watermark it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub can_apply_watermark: Option<bool>,
+    /// Members the spec does not list (fields added to the API after this
+    /// client was generated), kept so that they survive a decode and a re-encode.
+    #[serde(flatten)]
+    pub unknown_fields: ::std::collections::BTreeMap<String, ::serde_json::Value>,
 }
 /// Renditions generated from a file.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct FileFullRepresentations {
     /// The available renditions.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub entries: Option<Vec<FileFullRepresentationsEntriesItem>>,
+    /// Members the spec does not list (fields added to the API after this
+    /// client was generated), kept so that they survive a decode and a re-encode.
+    #[serde(flatten)]
+    pub unknown_fields: ::std::collections::BTreeMap<String, ::serde_json::Value>,
 }
 /// One rendition, such as a thumbnail or a PDF.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct FileFullRepresentationsEntriesItem {
     /// Where to download the rendition.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -905,23 +971,38 @@ pub struct FileFullRepresentationsEntriesItem {
     /// Generation state of the rendition.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<FileFullRepresentationsEntriesItemStatus>,
+    /// Members the spec does not list (fields added to the API after this
+    /// client was generated), kept so that they survive a decode and a re-encode.
+    #[serde(flatten)]
+    pub unknown_fields: ::std::collections::BTreeMap<String, ::serde_json::Value>,
 }
 /// Where to download the rendition.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct FileFullRepresentationsEntriesItemContent {
     /// Download URL template: replace `{+asset_path}` with page and extension (say `1.pdf`) for paged renditions, with nothing otherwise. Needs an authenticated call.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url_template: Option<String>,
+    /// Members the spec does not list (fields added to the API after this
+    /// client was generated), kept so that they survive a decode and a re-encode.
+    #[serde(flatten)]
+    pub unknown_fields: ::std::collections::BTreeMap<String, ::serde_json::Value>,
 }
 /// Where to learn more about the rendition.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct FileFullRepresentationsEntriesItemInfo {
     /// API URL that describes the rendition; needs an authenticated call.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
+    /// Members the spec does not list (fields added to the API after this
+    /// client was generated), kept so that they survive a decode and a re-encode.
+    #[serde(flatten)]
+    pub unknown_fields: ::std::collections::BTreeMap<String, ::serde_json::Value>,
 }
 /// Size and kind of the rendition.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct FileFullRepresentationsEntriesItemProperties {
     /// Width and height in pixels, written `<width>x<height>`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -932,13 +1013,22 @@ pub struct FileFullRepresentationsEntriesItemProperties {
     /// `true` when the rendition can serve as a thumbnail.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub thumb: Option<String>,
+    /// Members the spec does not list (fields added to the API after this
+    /// client was generated), kept so that they survive a decode and a re-encode.
+    #[serde(flatten)]
+    pub unknown_fields: ::std::collections::BTreeMap<String, ::serde_json::Value>,
 }
 /// Generation state of the rendition.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct FileFullRepresentationsEntriesItemStatus {
     /// `success` or `viewable` when ready, `pending` while it is generated, `none` until it is requested through the `info` URL.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<FileFullRepresentationsEntriesItemStatusState>,
+    /// Members the spec does not list (fields added to the API after this
+    /// client was generated), kept so that they survive a decode and a re-encode.
+    #[serde(flatten)]
+    pub unknown_fields: ::std::collections::BTreeMap<String, ::serde_json::Value>,
 }
 /// `success` or `viewable` when ready, `pending` while it is generated, `none` until it is requested through the `info` URL.
 ///
@@ -1015,6 +1105,7 @@ impl FileFullSharedLinkPermissionOptionsItem {
 ::oas_runtime::open_enum!(FileFullSharedLinkPermissionOptionsItem);
 /// Watermark state of an item.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct FileFullWatermarkInfo {
     /// A watermark is applied.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1025,6 +1116,10 @@ pub struct FileFullWatermarkInfo {
     /// An access policy imposes the watermark.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_watermarked_by_access_policy: Option<bool>,
+    /// Members the spec does not list (fields added to the API after this
+    /// client was generated), kept so that they survive a decode and a re-encode.
+    #[serde(flatten)]
+    pub unknown_fields: ::std::collections::BTreeMap<String, ::serde_json::Value>,
 }
 /// Lifecycle state: `active`, `trashed` (in the trash) or `deleted` (removed for good).
 ///
@@ -1063,6 +1158,7 @@ impl FileItemStatus {
 ::oas_runtime::open_enum!(FileItemStatus);
 /// Short form of a file used inside other objects: base fields plus name, SHA-1 and current version.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct FileMini {
     /// Box ID of the file.
     pub id: String,
@@ -1084,17 +1180,27 @@ pub struct FileMini {
     /// Current version of the file.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file_version: Option<FileVersionMini>,
+    /// Members the spec does not list (fields added to the API after this
+    /// client was generated), kept so that they survive a decode and a re-encode.
+    #[serde(flatten)]
+    pub unknown_fields: ::std::collections::BTreeMap<String, ::serde_json::Value>,
 }
 /// Ordered chain of parent folders.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct FilePathCollection {
     /// How many folders the chain holds.
     pub total_count: i64,
     /// The folders of the chain.
     pub entries: Vec<FolderMini>,
+    /// Members the spec does not list (fields added to the API after this
+    /// client was generated), kept so that they survive a decode and a re-encode.
+    #[serde(flatten)]
+    pub unknown_fields: ::std::collections::BTreeMap<String, ::serde_json::Value>,
 }
 /// A URL that opens an item, to everyone or only to permitted users depending on its access level.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct FileSharedLink {
     /// Link to the item's preview page in Box.
     pub url: String,
@@ -1126,6 +1232,10 @@ pub struct FileSharedLink {
     pub download_count: i64,
     /// How often the item was previewed.
     pub preview_count: i64,
+    /// Members the spec does not list (fields added to the API after this
+    /// client was generated), kept so that they survive a decode and a re-encode.
+    #[serde(flatten)]
+    pub unknown_fields: ::std::collections::BTreeMap<String, ::serde_json::Value>,
 }
 /// Who may use the link: anyone (`open`), people of the same company (`company`) or collaborators only (`collaborators`).
 ///
@@ -1238,6 +1348,7 @@ impl FileSharedLinkEffectivePermission {
 ::oas_runtime::open_enum!(FileSharedLinkEffectivePermission);
 /// What holders of the link may do with the item.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct FileSharedLinkPermissions {
     /// Holders may download the item (for a folder, also its contents).
     pub can_download: bool,
@@ -1245,15 +1356,24 @@ pub struct FileSharedLinkPermissions {
     pub can_preview: bool,
     /// Holders may edit the item; only for files that may also be downloaded.
     pub can_edit: bool,
+    /// Members the spec does not list (fields added to the API after this
+    /// client was generated), kept so that they survive a decode and a re-encode.
+    #[serde(flatten)]
+    pub unknown_fields: ::std::collections::BTreeMap<String, ::serde_json::Value>,
 }
 /// Smallest form of a file version.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct FileVersionBase {
     /// ID of the version.
     pub id: String,
     /// Always `file_version`.
     #[serde(rename = "type")]
     pub type_: FileVersionBaseType,
+    /// Members the spec does not list (fields added to the API after this
+    /// client was generated), kept so that they survive a decode and a re-encode.
+    #[serde(flatten)]
+    pub unknown_fields: ::std::collections::BTreeMap<String, ::serde_json::Value>,
 }
 /// Always `file_version`.
 ///
@@ -1284,6 +1404,7 @@ impl FileVersionBaseType {
 ::oas_runtime::open_enum!(FileVersionBaseType);
 /// Short form of a file version, with its SHA-1.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct FileVersionMini {
     /// ID of the version.
     pub id: String,
@@ -1293,9 +1414,14 @@ pub struct FileVersionMini {
     /// Hex SHA-1 of this version's content.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sha1: Option<String>,
+    /// Members the spec does not list (fields added to the API after this
+    /// client was generated), kept so that they survive a decode and a re-encode.
+    #[serde(flatten)]
+    pub unknown_fields: ::std::collections::BTreeMap<String, ::serde_json::Value>,
 }
 /// A list of files; a commit returns the new file as its only entry.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct Files {
     /// Number of entries.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1303,9 +1429,14 @@ pub struct Files {
     /// The files.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub entries: Option<Vec<FileFull>>,
+    /// Members the spec does not list (fields added to the API after this
+    /// client was generated), kept so that they survive a decode and a re-encode.
+    #[serde(flatten)]
+    pub unknown_fields: ::std::collections::BTreeMap<String, ::serde_json::Value>,
 }
 /// A folder as Box returns it by default: the short form plus dates, people, size, location and sharing details.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct Folder {
     /// Box ID of the folder; the root folder is `0`.
     pub id: String,
@@ -1372,9 +1503,14 @@ pub struct Folder {
     /// A first page of the folder's entries; only returned when the folder itself is read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub item_collection: Option<Items>,
+    /// Members the spec does not list (fields added to the API after this
+    /// client was generated), kept so that they survive a decode and a re-encode.
+    #[serde(flatten)]
+    pub unknown_fields: ::std::collections::BTreeMap<String, ::serde_json::Value>,
 }
 /// Smallest form of a folder: ID, type and etag.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct FolderBase {
     /// Box ID of the folder; the root folder is `0`.
     pub id: String,
@@ -1384,6 +1520,10 @@ pub struct FolderBase {
     /// Always `folder`.
     #[serde(rename = "type")]
     pub type_: FolderBaseType,
+    /// Members the spec does not list (fields added to the API after this
+    /// client was generated), kept so that they survive a decode and a re-encode.
+    #[serde(flatten)]
+    pub unknown_fields: ::std::collections::BTreeMap<String, ::serde_json::Value>,
 }
 /// Always `folder`.
 ///
@@ -1414,6 +1554,7 @@ impl FolderBaseType {
 ::oas_runtime::open_enum!(FolderBaseType);
 /// The folder's upload e-mail address, when an administrator allows e-mail uploads and the caller may upload; null otherwise.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct FolderFolderUploadEmail {
     /// Whose mail is accepted: anyone's (`open`) or only that of the folder's collaborators (`collaborators`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1421,6 +1562,10 @@ pub struct FolderFolderUploadEmail {
     /// Address that files can be mailed to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
+    /// Members the spec does not list (fields added to the API after this
+    /// client was generated), kept so that they survive a decode and a re-encode.
+    #[serde(flatten)]
+    pub unknown_fields: ::std::collections::BTreeMap<String, ::serde_json::Value>,
 }
 /// Whose mail is accepted: anyone's (`open`) or only that of the folder's collaborators (`collaborators`).
 ///
@@ -1455,6 +1600,7 @@ impl FolderFolderUploadEmailAccess {
 ::oas_runtime::open_enum!(FolderFolderUploadEmailAccess);
 /// A folder with every field Box can return, including permissions, tags, metadata and sharing rules.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct FolderFull {
     /// Box ID of the folder; the root folder is `0`.
     pub id: String,
@@ -1573,6 +1719,10 @@ pub struct FolderFull {
     /// Whether the folder or one of its ancestors is linked to an app item, even one the caller cannot see.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_associated_with_app_item: Option<bool>,
+    /// Members the spec does not list (fields added to the API after this
+    /// client was generated), kept so that they survive a decode and a re-encode.
+    #[serde(flatten)]
+    pub unknown_fields: ::std::collections::BTreeMap<String, ::serde_json::Value>,
 }
 ///
 /// An open enum: a value this client does not know is kept as `Unknown`.
@@ -1660,6 +1810,7 @@ impl FolderFullAllowedSharedLinkAccessLevelsItem {
 ::oas_runtime::open_enum!(FolderFullAllowedSharedLinkAccessLevelsItem);
 /// Security classification label of an item.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct FolderFullClassification {
     /// Label name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1670,9 +1821,14 @@ pub struct FolderFullClassification {
     /// Color used to display the label, chosen by an administrator.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub color: Option<String>,
+    /// Members the spec does not list (fields added to the API after this
+    /// client was generated), kept so that they survive a decode and a re-encode.
+    #[serde(flatten)]
+    pub unknown_fields: ::std::collections::BTreeMap<String, ::serde_json::Value>,
 }
 /// Actions the caller may take on a folder.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct FolderFullPermissions {
     /// The caller may delete it.
     pub can_delete: bool,
@@ -1691,6 +1847,10 @@ pub struct FolderFullPermissions {
     /// The caller may watermark the folder and its content.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub can_apply_watermark: Option<bool>,
+    /// Members the spec does not list (fields added to the API after this
+    /// client was generated), kept so that they survive a decode and a re-encode.
+    #[serde(flatten)]
+    pub unknown_fields: ::std::collections::BTreeMap<String, ::serde_json::Value>,
 }
 /// Whether Box Sync (discontinued; Box Drive ignores it) keeps the folder on devices.
 ///
@@ -1729,6 +1889,7 @@ impl FolderFullSyncState {
 ::oas_runtime::open_enum!(FolderFullSyncState);
 /// Watermark state of an item.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct FolderFullWatermarkInfo {
     /// A watermark is applied.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1739,6 +1900,10 @@ pub struct FolderFullWatermarkInfo {
     /// An access policy imposes the watermark.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_watermarked_by_access_policy: Option<bool>,
+    /// Members the spec does not list (fields added to the API after this
+    /// client was generated), kept so that they survive a decode and a re-encode.
+    #[serde(flatten)]
+    pub unknown_fields: ::std::collections::BTreeMap<String, ::serde_json::Value>,
 }
 /// Lifecycle state: `active`, `trashed` (in the trash) or `deleted` (removed for good).
 ///
@@ -1777,6 +1942,7 @@ impl FolderItemStatus {
 ::oas_runtime::open_enum!(FolderItemStatus);
 /// Short form of a folder used inside other objects: base fields plus name.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct FolderMini {
     /// Box ID of the folder; the root folder is `0`.
     pub id: String,
@@ -1792,17 +1958,27 @@ pub struct FolderMini {
     /// Folder name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// Members the spec does not list (fields added to the API after this
+    /// client was generated), kept so that they survive a decode and a re-encode.
+    #[serde(flatten)]
+    pub unknown_fields: ::std::collections::BTreeMap<String, ::serde_json::Value>,
 }
 /// Ordered chain of parent folders.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct FolderPathCollection {
     /// How many folders the chain holds.
     pub total_count: i64,
     /// The folders of the chain.
     pub entries: Vec<FolderMini>,
+    /// Members the spec does not list (fields added to the API after this
+    /// client was generated), kept so that they survive a decode and a re-encode.
+    #[serde(flatten)]
+    pub unknown_fields: ::std::collections::BTreeMap<String, ::serde_json::Value>,
 }
 /// A URL that opens an item, to everyone or only to permitted users depending on its access level.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct FolderSharedLink {
     /// Link to the item's preview page in Box.
     pub url: String,
@@ -1834,6 +2010,10 @@ pub struct FolderSharedLink {
     pub download_count: i64,
     /// How often the item was previewed.
     pub preview_count: i64,
+    /// Members the spec does not list (fields added to the API after this
+    /// client was generated), kept so that they survive a decode and a re-encode.
+    #[serde(flatten)]
+    pub unknown_fields: ::std::collections::BTreeMap<String, ::serde_json::Value>,
 }
 /// Who may use the link: anyone (`open`), people of the same company (`company`) or collaborators only (`collaborators`).
 ///
@@ -1946,6 +2126,7 @@ impl FolderSharedLinkEffectivePermission {
 ::oas_runtime::open_enum!(FolderSharedLinkEffectivePermission);
 /// What holders of the link may do with the item.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct FolderSharedLinkPermissions {
     /// Holders may download the item (for a folder, also its contents).
     pub can_download: bool,
@@ -1953,6 +2134,10 @@ pub struct FolderSharedLinkPermissions {
     pub can_preview: bool,
     /// Holders may edit the item; only for files that may also be downloaded.
     pub can_edit: bool,
+    /// Members the spec does not list (fields added to the API after this
+    /// client was generated), kept so that they survive a decode and a re-encode.
+    #[serde(flatten)]
+    pub unknown_fields: ::std::collections::BTreeMap<String, ::serde_json::Value>,
 }
 ///
 /// An open enum: a value this client does not know is kept as `Unknown`.
@@ -2027,6 +2212,7 @@ impl GetFolderSort {
 /// Told apart by `type`; an unknown `type` is kept as `Other`.
 #[derive(Debug, Clone, PartialEq)]
 #[allow(clippy::large_enum_variant)]
+#[non_exhaustive]
 pub enum Item {
     /// When `type` is `file`.
     FileFull(FileFull),
@@ -2083,6 +2269,7 @@ impl<'de> ::serde::Deserialize<'de> for Item {
 }
 /// One page of a folder's entries, with the fields of both kinds of paging.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct Items {
     /// Page size actually used; lower than requested when that exceeded the maximum.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -2105,9 +2292,14 @@ pub struct Items {
     /// The entries on this page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub entries: Option<Vec<Item>>,
+    /// Members the spec does not list (fields added to the API after this
+    /// client was generated), kept so that they survive a decode and a re-encode.
+    #[serde(flatten)]
+    pub unknown_fields: ::std::collections::BTreeMap<String, ::serde_json::Value>,
 }
 /// One sort key.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct ItemsOrderItem {
     /// Field sorted on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -2115,6 +2307,10 @@ pub struct ItemsOrderItem {
     /// `ASC` or `DESC`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub direction: Option<ItemsOrderItemDirection>,
+    /// Members the spec does not list (fields added to the API after this
+    /// client was generated), kept so that they survive a decode and a re-encode.
+    #[serde(flatten)]
+    pub unknown_fields: ::std::collections::BTreeMap<String, ::serde_json::Value>,
 }
 /// `ASC` or `DESC`.
 ///
@@ -2217,6 +2413,7 @@ impl ListFolderItemsSort {
 ::oas_runtime::open_enum!(ListFolderItemsSort);
 /// An instance of a metadata template attached to a file or folder.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct Metadata {
     /// Item the instance belongs to, written `<type>_<id>`.
     #[serde(rename = "$parent", default, skip_serializing_if = "Option::is_none")]
@@ -2230,9 +2427,14 @@ pub struct Metadata {
     /// Revision of the instance; starts at 0 and grows with each change.
     #[serde(rename = "$version", default, skip_serializing_if = "Option::is_none")]
     pub version: Option<i64>,
+    /// Members the spec does not list (fields added to the API after this
+    /// client was generated), kept so that they survive a decode and a re-encode.
+    #[serde(flatten)]
+    pub unknown_fields: ::std::collections::BTreeMap<String, ::serde_json::Value>,
 }
 /// Core fields of a metadata instance.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct MetadataBase {
     /// Item the instance belongs to, written `<type>_<id>`.
     #[serde(rename = "$parent", default, skip_serializing_if = "Option::is_none")]
@@ -2246,9 +2448,14 @@ pub struct MetadataBase {
     /// Revision of the instance; starts at 0 and grows with each change.
     #[serde(rename = "$version", default, skip_serializing_if = "Option::is_none")]
     pub version: Option<i64>,
+    /// Members the spec does not list (fields added to the API after this
+    /// client was generated), kept so that they survive a decode and a re-encode.
+    #[serde(flatten)]
+    pub unknown_fields: ::std::collections::BTreeMap<String, ::serde_json::Value>,
 }
 /// A metadata instance with its system fields and the values of its template fields.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct MetadataFull {
     /// Item the instance belongs to, written `<type>_<id>`.
     #[serde(rename = "$parent", default, skip_serializing_if = "Option::is_none")]
@@ -2280,6 +2487,7 @@ pub struct MetadataFull {
 }
 /// Error body of the token endpoints, as OAuth 2.0 defines it.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct OAuth2Error {
     /// Error code, such as `invalid_client` or `invalid_grant`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -2287,6 +2495,10 @@ pub struct OAuth2Error {
     /// Human-readable explanation of the error.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error_description: Option<String>,
+    /// Members the spec does not list (fields added to the API after this
+    /// client was generated), kept so that they survive a decode and a re-encode.
+    #[serde(flatten)]
+    pub unknown_fields: ::std::collections::BTreeMap<String, ::serde_json::Value>,
 }
 /// Form fields of a token revocation.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -2516,6 +2728,7 @@ pub struct PreflightFileUploadBodyParent {
 /// Told apart by `type`; an unknown `type` is kept as `Other`.
 #[derive(Debug, Clone, PartialEq)]
 #[allow(clippy::large_enum_variant)]
+#[non_exhaustive]
 pub enum Resource {
     /// When `type` is `folder`.
     FolderMini(FolderMini),
@@ -2564,12 +2777,17 @@ impl<'de> ::serde::Deserialize<'de> for Resource {
 }
 /// A resource paired with the scope a token has on it.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct ResourceScope {
     /// Scope granted on the resource.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope: Option<ResourceScopeScope>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub object: Option<Resource>,
+    /// Members the spec does not list (fields added to the API after this
+    /// client was generated), kept so that they survive a decode and a re-encode.
+    #[serde(flatten)]
+    pub unknown_fields: ::std::collections::BTreeMap<String, ::serde_json::Value>,
 }
 /// Scope granted on the resource.
 ///
@@ -2694,9 +2912,14 @@ pub struct UploadPart {
     /// SHA-1 of the part's bytes in hex (not base64).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sha1: Option<String>,
+    /// Members the spec does not list (fields added to the API after this
+    /// client was generated), kept so that they survive a decode and a re-encode.
+    #[serde(flatten)]
+    pub unknown_fields: ::std::collections::BTreeMap<String, ::serde_json::Value>,
 }
 /// Position and length of a stored part.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct UploadPartMini {
     /// ID that the server gave the part.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -2707,9 +2930,14 @@ pub struct UploadPartMini {
     /// Length of the part in bytes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size: Option<i64>,
+    /// Members the spec does not list (fields added to the API after this
+    /// client was generated), kept so that they survive a decode and a re-encode.
+    #[serde(flatten)]
+    pub unknown_fields: ::std::collections::BTreeMap<String, ::serde_json::Value>,
 }
 /// One page of the parts stored in a session.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct UploadParts {
     /// One past the offset of the last entry over all pages; the real count may be lower.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -2726,9 +2954,14 @@ pub struct UploadParts {
     /// The parts on this page, ordered by offset.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub entries: Option<Vec<UploadPart>>,
+    /// Members the spec does not list (fields added to the API after this
+    /// client was generated), kept so that they survive a decode and a re-encode.
+    #[serde(flatten)]
+    pub unknown_fields: ::std::collections::BTreeMap<String, ::serde_json::Value>,
 }
 /// One sort key.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct UploadPartsOrderItem {
     /// Field sorted on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -2736,6 +2969,10 @@ pub struct UploadPartsOrderItem {
     /// `ASC` or `DESC`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub direction: Option<UploadPartsOrderItemDirection>,
+    /// Members the spec does not list (fields added to the API after this
+    /// client was generated), kept so that they survive a decode and a re-encode.
+    #[serde(flatten)]
+    pub unknown_fields: ::std::collections::BTreeMap<String, ::serde_json::Value>,
 }
 /// `ASC` or `DESC`.
 ///
@@ -2770,6 +3007,7 @@ impl UploadPartsOrderItemDirection {
 ::oas_runtime::open_enum!(UploadPartsOrderItemDirection);
 /// A chunked upload in progress. It stays valid for 7 days.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct UploadSession {
     /// Session ID.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -2792,9 +3030,14 @@ pub struct UploadSession {
     /// Absolute URLs for the calls of one session.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub session_endpoints: Option<UploadSessionSessionEndpoints>,
+    /// Members the spec does not list (fields added to the API after this
+    /// client was generated), kept so that they survive a decode and a re-encode.
+    #[serde(flatten)]
+    pub unknown_fields: ::std::collections::BTreeMap<String, ::serde_json::Value>,
 }
 /// Absolute URLs for the calls of one session.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct UploadSessionSessionEndpoints {
     /// Where to PUT parts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -2814,6 +3057,10 @@ pub struct UploadSessionSessionEndpoints {
     /// Where the session's upload log lives.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub log_event: Option<String>,
+    /// Members the spec does not list (fields added to the API after this
+    /// client was generated), kept so that they survive a decode and a re-encode.
+    #[serde(flatten)]
+    pub unknown_fields: ::std::collections::BTreeMap<String, ::serde_json::Value>,
 }
 /// Always `upload_session`.
 ///
@@ -2844,6 +3091,7 @@ impl UploadSessionType {
 ::oas_runtime::open_enum!(UploadSessionType);
 /// Answer of a successful preflight: where the upload may be sent.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct UploadUrl {
     /// URL to send the upload to, when Box names one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -2851,21 +3099,35 @@ pub struct UploadUrl {
     /// Token to use for that upload, when Box hands one out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub upload_token: Option<String>,
+    /// Members the spec does not list (fields added to the API after this
+    /// client was generated), kept so that they survive a decode and a re-encode.
+    #[serde(flatten)]
+    pub unknown_fields: ::std::collections::BTreeMap<String, ::serde_json::Value>,
 }
 /// Answer to a part upload: the part as stored.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct UploadedPart {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub part: Option<UploadPart>,
+    /// Members the spec does not list (fields added to the API after this
+    /// client was generated), kept so that they survive a decode and a re-encode.
+    #[serde(flatten)]
+    pub unknown_fields: ::std::collections::BTreeMap<String, ::serde_json::Value>,
 }
 /// Smallest form of a user: ID and type.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct UserBase {
     /// User ID.
     pub id: String,
     /// Always `user`.
     #[serde(rename = "type")]
     pub type_: UserBaseType,
+    /// Members the spec does not list (fields added to the API after this
+    /// client was generated), kept so that they survive a decode and a re-encode.
+    #[serde(flatten)]
+    pub unknown_fields: ::std::collections::BTreeMap<String, ::serde_json::Value>,
 }
 /// Always `user`.
 ///
@@ -2896,6 +3158,7 @@ impl UserBaseType {
 ::oas_runtime::open_enum!(UserBaseType);
 /// Short form of a user: ID, name and login.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct UserMini {
     /// User ID.
     pub id: String,
@@ -2908,9 +3171,14 @@ pub struct UserMini {
     /// Primary e-mail address.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub login: Option<String>,
+    /// Members the spec does not list (fields added to the API after this
+    /// client was generated), kept so that they survive a decode and a re-encode.
+    #[serde(flatten)]
+    pub unknown_fields: ::std::collections::BTreeMap<String, ::serde_json::Value>,
 }
 /// A web link as Box returns it by default: the short form plus its location, dates, people and sharing details.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct WebLink {
     /// Box ID of the web link.
     pub id: String,
@@ -2965,9 +3233,14 @@ pub struct WebLink {
     /// Lifecycle state: `active`, `trashed` (in the trash) or `deleted` (removed for good).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub item_status: Option<WebLinkItemStatus>,
+    /// Members the spec does not list (fields added to the API after this
+    /// client was generated), kept so that they survive a decode and a re-encode.
+    #[serde(flatten)]
+    pub unknown_fields: ::std::collections::BTreeMap<String, ::serde_json::Value>,
 }
 /// Smallest form of a web link (a bookmark to a URL, kept in a folder): ID, type and etag.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct WebLinkBase {
     /// Box ID of the web link.
     pub id: String,
@@ -2977,6 +3250,10 @@ pub struct WebLinkBase {
     /// Version tag of the web link, usable in `if-match`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub etag: Option<String>,
+    /// Members the spec does not list (fields added to the API after this
+    /// client was generated), kept so that they survive a decode and a re-encode.
+    #[serde(flatten)]
+    pub unknown_fields: ::std::collections::BTreeMap<String, ::serde_json::Value>,
 }
 /// Always `web_link`.
 ///
@@ -3042,6 +3319,7 @@ impl WebLinkItemStatus {
 ::oas_runtime::open_enum!(WebLinkItemStatus);
 /// Short form of a web link used inside other objects: base fields plus URL and name.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct WebLinkMini {
     /// Box ID of the web link.
     pub id: String,
@@ -3060,17 +3338,27 @@ pub struct WebLinkMini {
     /// Name of the web link.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// Members the spec does not list (fields added to the API after this
+    /// client was generated), kept so that they survive a decode and a re-encode.
+    #[serde(flatten)]
+    pub unknown_fields: ::std::collections::BTreeMap<String, ::serde_json::Value>,
 }
 /// Ordered chain of parent folders.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct WebLinkPathCollection {
     /// How many folders the chain holds.
     pub total_count: i64,
     /// The folders of the chain.
     pub entries: Vec<FolderMini>,
+    /// Members the spec does not list (fields added to the API after this
+    /// client was generated), kept so that they survive a decode and a re-encode.
+    #[serde(flatten)]
+    pub unknown_fields: ::std::collections::BTreeMap<String, ::serde_json::Value>,
 }
 /// A URL that opens an item, to everyone or only to permitted users depending on its access level.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct WebLinkSharedLink {
     /// Link to the item's preview page in Box.
     pub url: String,
@@ -3102,6 +3390,10 @@ pub struct WebLinkSharedLink {
     pub download_count: i64,
     /// How often the item was previewed.
     pub preview_count: i64,
+    /// Members the spec does not list (fields added to the API after this
+    /// client was generated), kept so that they survive a decode and a re-encode.
+    #[serde(flatten)]
+    pub unknown_fields: ::std::collections::BTreeMap<String, ::serde_json::Value>,
 }
 /// Who may use the link: anyone (`open`), people of the same company (`company`) or collaborators only (`collaborators`).
 ///
@@ -3214,6 +3506,7 @@ impl WebLinkSharedLinkEffectivePermission {
 ::oas_runtime::open_enum!(WebLinkSharedLinkEffectivePermission);
 /// What holders of the link may do with the item.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct WebLinkSharedLinkPermissions {
     /// Holders may download the item (for a folder, also its contents).
     pub can_download: bool,
@@ -3221,4 +3514,8 @@ pub struct WebLinkSharedLinkPermissions {
     pub can_preview: bool,
     /// Holders may edit the item; only for files that may also be downloaded.
     pub can_edit: bool,
+    /// Members the spec does not list (fields added to the API after this
+    /// client was generated), kept so that they survive a decode and a re-encode.
+    #[serde(flatten)]
+    pub unknown_fields: ::std::collections::BTreeMap<String, ::serde_json::Value>,
 }

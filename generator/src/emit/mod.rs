@@ -171,7 +171,7 @@ fn emit_mod(api: &Api) -> TokenStream {
 
 /// Small hand-built operations for the emitters' tests, beside the passes' builders.
 #[cfg(test)]
-mod build {
+pub(crate) mod build {
     pub use crate::passes::build::*;
 
     use crate::ir::*;
@@ -181,6 +181,11 @@ mod build {
     pub fn operation(method_name: &str, http_method: &str, path: &str) -> Operation {
         Operation {
             id: method_name.into(),
+            pointer: format!(
+                "/paths/{}/{}",
+                path.replace('/', "~1"),
+                http_method.to_lowercase()
+            ),
             method_name: method_name.into(),
             http_method: http_method.into(),
             path: path.into(),
@@ -210,6 +215,7 @@ mod build {
             json: false,
             style: None,
             docs: None,
+            pointer: format!("/parameters/{wire_name}"),
         }
     }
 

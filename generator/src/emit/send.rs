@@ -317,15 +317,18 @@ fn decode_outcome(op: &Operation, outcome: &Outcome) -> TokenStream {
                     .carries_status()
                     .then(|| quote! { status: response.status(), });
                 let body = decode.map(|d| quote! { body: #d, });
+                // The runtime reads headers leniently (a value that does not parse is
+                // `None`): a header is never worth turning a success, such as a 202 in
+                // progress, into an error. It knows HTTP's own headers, such as Retry-After.
                 let headers = outcome.headers.iter().map(|h| {
                     let field = ident(&h.rust_name);
                     let wire = &h.wire_name;
                     let read = match h.form {
-                        HeaderForm::Text => quote! { header },
-                        HeaderForm::List => quote! { header_list },
-                        HeaderForm::Json => quote! { header_json },
+                        HeaderForm::Text => quote! { decode },
+                        HeaderForm::List => quote! { decode_list },
+                        HeaderForm::Json => quote! { decode_json },
                     };
-                    quote! { #field: response.#read(#wire)?, }
+                    quote! { #field: ::oas_runtime::header::#read(response.headers(), #wire), }
                 });
                 quote! { #t::#variant { #status #body #( #headers )* } }
             }
@@ -608,7 +611,10 @@ mod tests {
         assert_tokens(
             arms,
             quote! {
-                201 => Ok(CreateFileResponse::Created { body: response.json()?, etag: response.header("ETag")?, }),
+                201 => Ok(CreateFileResponse::Created {
+                    body: response.json()?,
+                    etag: ::oas_runtime::header::decode(response.headers(), "ETag"),
+                }),
                 204 => Ok(CreateFileResponse::NoContent),
             },
         );

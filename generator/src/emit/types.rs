@@ -24,7 +24,16 @@ pub(super) fn emit_type(def: &TypeDef) -> TokenStream {
             fields,
             additional,
             default,
-        } => emit_struct(&name, doc, fields, additional.as_ref(), *default),
+            unknown_fields,
+        } => {
+            let shape = StructShape {
+                additional: additional.as_ref(),
+                default: *default,
+                unknown_fields: unknown_fields.as_deref(),
+                read_only: def.usage.read_only(),
+            };
+            emit_struct(&name, doc, fields, shape)
+        }
         TypeKind::Enum { variants } => emit_enum(&name, doc, variants),
         TypeKind::Union {
             variants,
@@ -47,16 +56,29 @@ pub(super) fn emit_type(def: &TypeDef) -> TokenStream {
     }
 }
 
-/// A struct; unlisted properties, when the object allows them, go to a flattened map.
+/// What a struct is besides its fields.
+struct StructShape<'a> {
+    /// The value type of unlisted properties the object allows.
+    additional: Option<&'a TypeRef>,
+    /// Every field has a default.
+    default: bool,
+    /// The name of the map of members the spec does not list, when they are kept.
+    unknown_fields: Option<&'a str>,
+    /// Only read from responses: users never build one.
+    read_only: bool,
+}
+
+/// A struct; unlisted properties, when the object allows them, go to a flattened map,
+/// as do unknown members when they are kept. A struct users only read is
+/// `#[non_exhaustive]`, so that a field the API adds is not a breaking change.
 fn emit_struct(
     name: &Ident,
     doc: TokenStream,
     fields: &[Field],
-    additional: Option<&TypeRef>,
-    default: bool,
+    shape: StructShape,
 ) -> TokenStream {
     let fields = fields.iter().map(emit_field);
-    let additional = additional.map(|ty| {
+    let additional = shape.additional.map(|ty| {
         let ty = type_tokens(ty);
         quote! {
             /// Properties not listed above.
@@ -64,13 +86,25 @@ fn emit_struct(
             pub additional_properties: ::std::collections::BTreeMap<String, #ty>,
         }
     });
-    let default = default.then(|| quote! { Default, });
+    let unknown = shape.unknown_fields.map(|field| {
+        let field = ident(field);
+        quote! {
+            /// Members the spec does not list (fields added to the API after this
+            /// client was generated), kept so that they survive a decode and a re-encode.
+            #[serde(flatten)]
+            pub #field: ::std::collections::BTreeMap<String, ::serde_json::Value>,
+        }
+    });
+    let default = shape.default.then(|| quote! { Default, });
+    let non_exhaustive = shape.read_only.then(|| quote! { #[non_exhaustive] });
     quote! {
         #doc
         #[derive(Debug, Clone, PartialEq, #default ::serde::Serialize, ::serde::Deserialize)]
+        #non_exhaustive
         pub struct #name {
             #( #fields )*
             #additional
+            #unknown
         }
     }
 }
@@ -166,6 +200,7 @@ fn emit_union(
         #[doc = #how]
         #[derive(Debug, Clone, PartialEq)]
         #[allow(clippy::large_enum_variant)]
+        #[non_exhaustive]
         pub enum #name {
             #( #[doc = #variant_docs] #names(#types), )*
             /// A value that matches no known alternative.
@@ -273,6 +308,8 @@ mod tests {
             name: name.into(),
             docs: Some(docs.into()),
             kind,
+            pointer: format!("/components/schemas/{name}"),
+            usage: crate::ir::Usage::default(),
         }
     }
 
@@ -291,6 +328,7 @@ mod tests {
                 fields,
                 additional: Some(TypeRef::I64),
                 default: false,
+                unknown_fields: None,
             },
         );
         assert_tokens(
@@ -309,6 +347,43 @@ mod tests {
                 }
             },
         );
+    }
+
+    /// Whether an item has the attribute `#[name]` (or `#[name(...)]`).
+    fn has_attr(attrs: &[syn::Attribute], name: &str) -> bool {
+        attrs.iter().any(|a| a.path().is_ident(name))
+    }
+
+    #[test]
+    fn a_struct_only_read_is_non_exhaustive_and_a_sent_one_is_not() {
+        for (request, non_exhaustive) in [(false, true), (true, false)] {
+            let mut part = strukt("Part", vec![field("id", TypeRef::String, true)]);
+            part.usage = crate::ir::Usage {
+                request,
+                response: true,
+            };
+            if let TypeKind::Struct { unknown_fields, .. } = &mut part.kind {
+                *unknown_fields = Some("unknown_fields2".into());
+            }
+            let item: syn::ItemStruct = syn::parse2(emit_type(&part)).unwrap();
+            assert_eq!(has_attr(&item.attrs, "non_exhaustive"), non_exhaustive);
+            let last = item.fields.iter().last().unwrap();
+            assert_eq!(last.ident.as_ref().unwrap(), "unknown_fields2");
+            assert_eq!(
+                last.ty.to_token_stream().to_string().replace(' ', ""),
+                "::std::collections::BTreeMap<String,::serde_json::Value>"
+            );
+            let serde = last
+                .attrs
+                .iter()
+                .find(|a| a.path().is_ident("serde"))
+                .unwrap();
+            assert_eq!(serde.meta.to_token_stream().to_string(), "serde (flatten)");
+        }
+        let plain = strukt("Plain", vec![field("id", TypeRef::String, true)]);
+        let item: syn::ItemStruct = syn::parse2(emit_type(&plain)).unwrap();
+        assert!(!has_attr(&item.attrs, "non_exhaustive"));
+        assert_eq!(item.fields.len(), 1, "no map unless the pass names one");
     }
 
     #[test]
@@ -403,6 +478,10 @@ mod tests {
         };
         let variants: Vec<String> = item.variants.iter().map(|v| v.ident.to_string()).collect();
         assert_eq!(variants, ["File", "Folder", "Other"]);
+        assert!(
+            has_attr(&item.attrs, "non_exhaustive"),
+            "a new alternative breaks no match"
+        );
         assert_eq!(file.items.len(), 3, "the enum and its two serde impls");
     }
 

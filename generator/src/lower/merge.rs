@@ -12,11 +12,19 @@ use crate::ir::*;
 use crate::load::escape_pointer;
 use crate::naming::{Namespace, snake};
 
+/// A property as the part that declares it gives it.
+struct Property {
+    lowered: Lowered,
+    docs: Option<String>,
+    pointer: String,
+}
+
 /// What the parts of an object add up to, gathered part by part.
 #[derive(Default)]
 struct ObjectParts {
-    /// Property → (type, docs), in spec order; a later part redefining a property replaces it in place.
-    properties: IndexMap<String, (Lowered, Option<String>)>,
+    /// Property → its type, docs and pointer, in spec order; a later part redefining a
+    /// property replaces it in place.
+    properties: IndexMap<String, Property>,
     /// Required names, with where each is first listed.
     required: BTreeMap<String, String>,
     /// The type of unlisted properties, with where it was declared.
@@ -67,15 +75,16 @@ impl<'a> Lowerer<'a> {
     fn struct_of(&mut self, parts: ObjectParts) -> Result<TypeKind, Error> {
         let mut field_names = Namespace::default();
         let mut fields = Vec::with_capacity(parts.properties.len());
-        for (wire, (lowered, docs)) in &parts.properties {
+        for (wire, property) in &parts.properties {
             fields.push(Field {
                 rust_name: field_names.claim(&snake(wire)),
                 wire_name: wire.clone(),
-                ty: lowered.ty.clone(),
+                ty: property.lowered.ty.clone(),
                 required: parts.required.contains_key(wire),
-                nullable: lowered.nullable,
+                nullable: property.lowered.nullable,
                 boxed: false,
-                docs: docs.clone(),
+                docs: property.docs.clone(),
+                pointer: property.pointer.clone(),
             });
         }
         for (wire, required_pointer) in &parts.required {
@@ -107,6 +116,7 @@ impl<'a> Lowerer<'a> {
             fields,
             additional,
             default: false,
+            unknown_fields: None,
         })
     }
 
@@ -237,7 +247,12 @@ impl<'a> Lowerer<'a> {
                 ReferenceOr::Reference { .. } => None,
             };
             // A later part redefining a property replaces it in place.
-            parts.properties.insert(wire.clone(), (lowered, docs));
+            let property = Property {
+                lowered,
+                docs,
+                pointer: property_pointer,
+            };
+            parts.properties.insert(wire.clone(), property);
         }
         Ok(())
     }

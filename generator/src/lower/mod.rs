@@ -82,6 +82,7 @@ pub fn lower_with_warnings(
         operations,
         types: std::mem::take(&mut lowerer.types),
         default_error,
+        keep_unknown_fields: config.keep_unknown_fields,
     };
     // What needs every type at once (discriminators, boxes, defaults) is settled on the IR.
     crate::passes::run(&mut api);

@@ -82,6 +82,7 @@ impl<'a> Lowerer<'a> {
         let http_method = op.method.to_uppercase();
         Ok(Operation {
             id: op.id.clone(),
+            pointer: op.pointer.clone(),
             method_name,
             idempotent: matches!(
                 op.method.as_str(),
@@ -214,6 +215,7 @@ impl<'a> Lowerer<'a> {
             json,
             style,
             docs: data.description.clone(),
+            pointer: param_pointer.to_owned(),
         })
     }
 

@@ -63,6 +63,8 @@ impl<'a> Lowerer<'a> {
                         name: rust.clone(),
                         docs: None,
                         kind: TypeKind::Alias(target),
+                        pointer,
+                        usage: Usage::default(),
                     },
                 );
                 return Ok(rust);
@@ -91,8 +93,14 @@ impl<'a> Lowerer<'a> {
     ) -> Result<(), Error> {
         let docs = schema.schema_data.description.clone();
         let kind = self.kind(&name, schema, pointer, component)?;
-        self.types
-            .insert(name.clone(), TypeDef { name, docs, kind });
+        let def = TypeDef {
+            name: name.clone(),
+            docs,
+            kind,
+            pointer: pointer.to_owned(),
+            usage: Usage::default(),
+        };
+        self.types.insert(name, def);
         Ok(())
     }
 
@@ -546,6 +554,8 @@ impl<'a> Lowerer<'a> {
                     name: variant_type.clone(),
                     docs,
                     kind,
+                    pointer: member_pointer.clone(),
+                    usage: Usage::default(),
                 },
             );
             let base = match member {

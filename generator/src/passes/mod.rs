@@ -6,19 +6,26 @@
 mod cycles;
 mod defaults;
 mod discriminators;
+mod unknown_fields;
+mod usage;
 
 pub use cycles::box_cycles;
 pub use defaults::derive_defaults;
 pub use discriminators::find_implicit_discriminators;
+pub use unknown_fields::keep_unknown_fields;
+pub use usage::mark_usage;
 
 use crate::ir::Api;
 
 /// Runs every pass, in the order they depend on each other: discriminators first
-/// (they only tag unions), then cycles, then defaults.
+/// (they only tag unions), then cycles, then defaults; usage before the maps of
+/// unknown fields, which only structs read from responses get.
 pub fn run(api: &mut Api) {
     find_implicit_discriminators(api);
     box_cycles(api);
     derive_defaults(api);
+    mark_usage(api);
+    keep_unknown_fields(api);
 }
 
 /// Small hand-built APIs for the tests of the passes and of emit.
@@ -37,6 +44,7 @@ pub(crate) mod build {
             operations: Vec::new(),
             types: types.into_iter().map(|t| (t.name.clone(), t)).collect(),
             default_error: None,
+            keep_unknown_fields: false,
         }
     }
 
@@ -45,6 +53,8 @@ pub(crate) mod build {
             name: name.into(),
             docs: None,
             kind,
+            pointer: format!("/components/schemas/{name}"),
+            usage: Usage::default(),
         }
     }
 
@@ -56,6 +66,7 @@ pub(crate) mod build {
                 fields,
                 additional: None,
                 default: false,
+                unknown_fields: None,
             },
         )
     }
@@ -70,6 +81,7 @@ pub(crate) mod build {
             nullable: false,
             boxed: false,
             docs: None,
+            pointer: format!("/properties/{name}"),
         }
     }
 

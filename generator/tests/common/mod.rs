@@ -27,9 +27,15 @@ pub fn fixtures() -> Vec<(String, PathBuf)> {
     out
 }
 
-/// Generates a fixture with every operation selected.
+/// Generates a fixture with every operation selected, or with the config beside it
+/// (`NAME.toml`) when there is one.
 pub fn generate_fixture(path: &Path) -> Output {
-    let mut config = Config::select_all();
+    let toml = path.with_extension("toml");
+    let mut config = if toml.exists() {
+        Config::load(&toml).unwrap()
+    } else {
+        Config::select_all()
+    };
     config.dir = path.parent().unwrap().to_owned();
     let input = Input {
         spec: path.to_owned(),

@@ -210,7 +210,74 @@ pub enum UploadError {
         #[source]
         source: oas_runtime::InvalidRequest,
     },
-    /// The commit was still answered 202 (processing) when the deadline passed.
+    /// The server asked to wait longer before the call is tried again (`Retry-After` on a
+    /// 429, a 5xx or a 202) than the client's
+    /// [`RetryPolicy::max_retry_after`](crate::RetryPolicy::max_retry_after) allows. The
+    /// engine does not wait for it: a wait is bounded by the user, never by the server.
+    #[error(
+        "{during}{} stopped: the server answered HTTP {status} and asked to wait {asked:?} \
+         before trying again, longer than the {limit:?} allowed (RetryPolicy::max_retry_after)",
+        of_session(session_id)
+    )]
+    WaitTooLong {
+        /// What was being done: a [`Step`], or `uploading part N (bytes A-B)`.
+        during: String,
+        /// The session, if there was one.
+        session_id: Option<String>,
+        /// The status of the answer that asked for the wait.
+        status: u16,
+        /// The wait asked for.
+        asked: Duration,
+        /// The longest wait allowed.
+        limit: Duration,
+    },
+    /// The commit created a file (HTTP 201) that is not the source: its SHA-1 or size
+    /// differs. The file exists in Box, with the wrong content.
+    #[error(
+        "upload session {session_id} was committed as file {file_id}, but that file is not the \
+         source: its {field} is {got}, the source's is {expected}; the file exists in Box and \
+         is wrong"
+    )]
+    CommittedMismatch {
+        /// The session.
+        session_id: String,
+        /// The file the commit created.
+        file_id: String,
+        /// What differs: `SHA-1` or `size`.
+        field: &'static str,
+        /// The source's value.
+        expected: String,
+        /// The file's value (`none` when the answer has none), escaped and bounded.
+        got: String,
+    },
+    /// The commit answered 201 (the file was created) with a body that does not decode or
+    /// names no file: the file exists, but which one and whether it is whole is unknown.
+    #[error(
+        "upload session {session_id} was committed (HTTP 201), but the answer is unreadable, \
+         so the file cannot be checked; look for it in Box. The answer: {body}"
+    )]
+    CommittedUnreadable {
+        /// The session.
+        session_id: String,
+        /// The start of the answer, escaped and bounded.
+        body: String,
+    },
+    /// A new version whose content is the file's current content: the server kept
+    /// answering 202 to the commit although every part was processed, as Box does when
+    /// there is nothing to change. The file is as the source; the session is left as it
+    /// is (see [`Outcome::Unchanged`](super::Outcome::Unchanged)).
+    #[error(
+        "a new version of file {file_id} was not committed: its content is unchanged (upload \
+         session {session_id} answered 202 with every part processed; it is left open)"
+    )]
+    Unchanged {
+        /// The file.
+        file_id: String,
+        /// The session.
+        session_id: String,
+    },
+    /// The commit was still answered 202 (processing) when the deadline passed. The
+    /// session may still be committed: it is kept (see [`UploadError::SessionKept`]).
     #[error(
         "upload session {session_id} was still being processed (HTTP 202) {} s after the \
          first commit; gave up at the commit deadline", waited.as_secs()

@@ -46,6 +46,27 @@
 //! [`abort_on_failure`](Uploader::abort_on_failure) is off, and the error names the part and
 //! its byte range. A file that changes while it is read stops the upload.
 //!
+//! Only what cannot be finished is aborted. A session whose parts are all stored and
+//! whose commit did not end in a refusal (still answered 202 at the deadline, timed out,
+//! failed with 429 or 5xx while the session still exists) is kept, and so is a session
+//! being [resumed](Uploader::resume) whatever stops it: the error is
+//! [`UploadError::SessionKept`], which names it. A resume whose source does not fit the
+//! session is [`UploadError::ResumeMismatch`] and leaves it as it is.
+//!
+//! The commit's answer is checked too: a created file whose SHA-1 or size is not the
+//! source's is [`UploadError::CommittedMismatch`], and an answer that cannot be read is
+//! [`UploadError::CommittedUnreadable`] (the file exists either way; nothing is aborted).
+//!
+//! # Waits and the server's choices
+//!
+//! Every wait is bounded by the user. The engine waits as long as a server's
+//! `Retry-After` asks (seconds, fractions of them or an HTTP date) only up to the client's
+//! [`RetryPolicy::max_retry_after`](crate::RetryPolicy::max_retry_after); a server that
+//! asks for longer ends the step with [`UploadError::WaitTooLong`], naming the status, the
+//! wait and the limit. The part size a server chooses is bounded by
+//! [`max_part_size`](Uploader::max_part_size) (memory) and by 100,000 parts (requests);
+//! a session id that is not written as Box writes ids ([`is_box_id`]) is refused.
+//!
 //! No call waits for ever: one send of a part is limited by
 //! [`part_timeout`](Uploader::part_timeout) (a send that passes it is dropped and counts as a
 //! failed send), every other call by [`request_timeout`](Uploader::request_timeout); a server
@@ -78,6 +99,7 @@ use tokio::io::AsyncRead;
 use tokio::sync::watch;
 pub use tokio_util::sync::CancellationToken;
 
+pub use engine::is_box_id;
 pub use error::{Step, UploadError};
 pub use progress::{Phase, Progress};
 pub use source::Source;
@@ -92,6 +114,54 @@ pub const MIN_FILE_SIZE: u64 = 20_000_000;
 
 /// The default [`request_timeout`](Uploader::request_timeout).
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// The default [`max_part_size`](Uploader::max_part_size): 128 MiB, twice the largest part
+/// size Box has been seen to choose (64 MiB, for files of several GiB).
+pub const DEFAULT_MAX_PART_SIZE: u64 = 128 * 1024 * 1024;
+
+/// How an upload of a new version ended (see [`Uploader::upload_version`]).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "one per upload; a box would only add an allocation"
+)]
+pub enum Outcome {
+    /// The new version was committed: the file as it now is, checked against the source.
+    Committed(FileFull),
+    /// Nothing was committed: the source's content is the file's current content (Box
+    /// answered 202 to the commit with every part processed). The session is left as it
+    /// is: should the content differ after all, [`Uploader::resume`] commits it; unused, it
+    /// expires.
+    Unchanged {
+        /// The file.
+        file_id: String,
+        /// The session, left open.
+        session_id: String,
+    },
+}
+
+impl Outcome {
+    /// The committed file, or [`UploadError::Unchanged`].
+    pub fn into_file(self) -> Result<FileFull, UploadError> {
+        match self {
+            Outcome::Committed(file) => Ok(file),
+            Outcome::Unchanged {
+                file_id,
+                session_id,
+            } => Err(UploadError::Unchanged {
+                file_id,
+                session_id,
+            }),
+        }
+    }
+}
+
+/// `d`, or [`LONGEST_DURATION`](oas_runtime::LONGEST_DURATION) (a century) when longer:
+/// no setting can overflow the clock.
+fn saturate(d: Duration) -> Duration {
+    d.min(oas_runtime::LONGEST_DURATION)
+}
 
 /// Uploads big files through Box's chunked-upload API. See the [module](self) docs.
 ///
@@ -117,6 +187,7 @@ pub(crate) struct Options {
     /// `None`: derived from the session's part size, see [`Uploader::part_timeout`].
     pub(crate) part_timeout: Option<Duration>,
     pub(crate) request_timeout: Duration,
+    pub(crate) max_part_size: u64,
 }
 
 impl fmt::Debug for Uploader {
@@ -135,6 +206,7 @@ impl fmt::Debug for Uploader {
             .field("retry_pause", &o.retry_pause)
             .field("part_timeout", &o.part_timeout)
             .field("request_timeout", &o.request_timeout)
+            .field("max_part_size", &o.max_part_size)
             .finish()
     }
 }
@@ -143,7 +215,8 @@ impl Uploader {
     /// An uploader with the defaults: 4 parts at a time, a commit deadline of 10 minutes,
     /// abort on failure, keep the session on cancellation, Box's 20 MB minimum, 2 more
     /// sends of a part after the runtime's retries, a pause of 1 s between them, a part
-    /// timeout derived from the part size and a request timeout of 2 minutes.
+    /// timeout derived from the part size, a request timeout of 2 minutes and parts of at
+    /// most [`DEFAULT_MAX_PART_SIZE`]. Durations longer than a century are cut to one.
     pub fn new(client: Client) -> Uploader {
         Uploader {
             client,
@@ -159,6 +232,7 @@ impl Uploader {
                 retry_pause: Duration::from_secs(1),
                 part_timeout: None,
                 request_timeout: DEFAULT_REQUEST_TIMEOUT,
+                max_part_size: DEFAULT_MAX_PART_SIZE,
             },
         }
     }
@@ -176,16 +250,20 @@ impl Uploader {
     }
 
     /// How long to keep committing while the server answers `202 Accepted` (it is still
-    /// processing parts), from the first commit; then the upload fails with
-    /// [`UploadError::CommitTimeout`]. Default 10 minutes.
+    /// processing parts), or fails with 429, 5xx or on the network, from the first commit;
+    /// then the upload fails with [`UploadError::CommitTimeout`] (or the commit's error),
+    /// and the session, which may still be committed, is kept. Every wait between commits
+    /// counts against it. Default 10 minutes.
     pub fn commit_deadline(mut self, deadline: Duration) -> Uploader {
-        self.options.commit_deadline = deadline;
+        self.options.commit_deadline = saturate(deadline);
         self
     }
 
     /// Whether a failed upload aborts its session (default `true`). With `false` the
     /// session is kept and the error, wrapped in [`UploadError::SessionKept`], names it, so
-    /// that [`resume`](Self::resume) can finish the upload.
+    /// that [`resume`](Self::resume) can finish the upload. A session that can still be
+    /// finished (every part stored and the commit not refused for good, or a resumed
+    /// one) is kept either way.
     pub fn abort_on_failure(mut self, abort: bool) -> Uploader {
         self.options.abort_on_failure = abort;
         self
@@ -249,7 +327,7 @@ impl Uploader {
     /// failed with `parts_mismatch` or a retryable error, when the server gave no
     /// `Retry-After` (default 1 s; it grows with each attempt).
     pub fn retry_pause(mut self, pause: Duration) -> Uploader {
-        self.options.retry_pause = pause;
+        self.options.retry_pause = saturate(pause);
         self
     }
 
@@ -266,7 +344,7 @@ impl Uploader {
     /// [`RetryPolicy::max_elapsed`](crate::RetryPolicy::max_elapsed) if the runtime's
     /// retries of a part should run their course.
     pub fn part_timeout(mut self, limit: Duration) -> Uploader {
-        self.options.part_timeout = Some(limit);
+        self.options.part_timeout = Some(saturate(limit));
         self
     }
 
@@ -277,7 +355,16 @@ impl Uploader {
     /// [`UploadError::Timeout`], naming the step. It does not limit the whole commit, which
     /// may be answered `202` until the [`commit_deadline`](Self::commit_deadline).
     pub fn request_timeout(mut self, limit: Duration) -> Uploader {
-        self.options.request_timeout = limit;
+        self.options.request_timeout = saturate(limit);
+        self
+    }
+
+    /// The largest part the server may choose, in bytes (default
+    /// [`DEFAULT_MAX_PART_SIZE`]): a session whose parts are larger (and the file too) is
+    /// refused with [`UploadError::Protocol`] before anything is sent, and aborted. Memory
+    /// is about [`concurrency`](Self::concurrency) × the part size, so this bounds it.
+    pub fn max_part_size(mut self, bytes: u64) -> Uploader {
+        self.options.max_part_size = bytes.max(1);
         self
     }
 
@@ -291,17 +378,35 @@ impl Uploader {
     ) -> Result<FileFull, UploadError> {
         let input = Input::open(Source::path(path.as_ref())).await?;
         self.upload_new(input, Target::Folder { folder_id, name })
-            .await
+            .await?
+            .into_file()
     }
 
     /// Uploads the file at `path` as a new version of file `file_id` (renamed to `name` if
-    /// given), and returns the committed file.
+    /// given), and returns the committed file; a source whose content is the file's
+    /// current content fails with [`UploadError::Unchanged`] (see
+    /// [`upload_version`](Self::upload_version), which returns it as an outcome).
     pub async fn upload_new_version(
         &self,
         path: impl AsRef<Path>,
         file_id: &str,
         name: Option<&str>,
     ) -> Result<FileFull, UploadError> {
+        self.upload_version(path, file_id, name).await?.into_file()
+    }
+
+    /// Like [`upload_new_version`](Self::upload_new_version), with "unchanged" as an
+    /// outcome rather than an error: Box answers `202` for ever to a new version whose
+    /// content is the current one. After a few 202s the engine reads the session; when it
+    /// says every part is processed twice in a row and the commit still answers 202, the
+    /// upload ends as [`Outcome::Unchanged`] (the session left as it is) instead of
+    /// waiting for the [`commit_deadline`](Self::commit_deadline).
+    pub async fn upload_version(
+        &self,
+        path: impl AsRef<Path>,
+        file_id: &str,
+        name: Option<&str>,
+    ) -> Result<Outcome, UploadError> {
         let input = Input::open(Source::path(path.as_ref())).await?;
         self.upload_new(input, Target::Version { file_id, name })
             .await
@@ -319,7 +424,8 @@ impl Uploader {
     ) -> Result<FileFull, UploadError> {
         let input = Input::open(Source::reader(reader, size)).await?;
         self.upload_new(input, Target::Folder { folder_id, name })
-            .await
+            .await?
+            .into_file()
     }
 
     /// Finishes the upload of session `session_id` from the same source: reads the session,
@@ -331,8 +437,12 @@ impl Uploader {
     /// missing parts are sent as they are read.
     ///
     /// A session that expired (or is otherwise gone) fails with
-    /// [`UploadError::SessionExpired`]; a session that holds other bytes than the source
-    /// fails with [`UploadError::ResumeMismatch`] and is left as it is.
+    /// [`UploadError::SessionExpired`]; a session that holds other bytes than the source,
+    /// or whose parts the server refuses as not fitting it (HTTP 416 or 409: a source of
+    /// another size), fails with [`UploadError::ResumeMismatch`] and is left as it is. A
+    /// resume that fails otherwise keeps the session ([`UploadError::SessionKept`]), so
+    /// that it can be resumed again; the listing of its stored parts is bounded (see
+    /// `list_all_parts`), and parts it cannot reach are sent again.
     pub async fn resume(
         &self,
         session_id: &str,

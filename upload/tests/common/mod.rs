@@ -5,6 +5,7 @@
 
 use std::io::{Read, Write};
 use std::path::Path;
+use std::process::Command;
 use std::time::{Duration, SystemTime};
 
 use box_emulator::{Emulator, EmulatorConfig, PartSizePolicy};
@@ -140,4 +141,48 @@ pub fn sha1_of_file(path: &Path) -> String {
         hasher.update(&buffer[..n]);
     }
     hex(&hasher.finalize())
+}
+
+/// How the `upload` command ended.
+pub struct CommandOutput {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs the `upload` example with `args`, `BOX_TOKEN=token` and `BOX_UPLOAD_URL=upload_url`.
+pub fn run_upload_command(upload_url: &str, token: &str, args: &[&str]) -> CommandOutput {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let output = Command::new(env!("CARGO"))
+        .current_dir(&root)
+        .args([
+            "run",
+            "--quiet",
+            "-p",
+            "box-upload",
+            "--example",
+            "upload",
+            "--",
+        ])
+        .args(args)
+        .env("BOX_TOKEN", token)
+        .env("BOX_UPLOAD_URL", upload_url)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("cargo runs the example");
+    CommandOutput {
+        code: output.status.code(),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+/// Asserts that `message` holds every needle.
+pub fn assert_says(message: &str, needles: &[&str]) {
+    for needle in needles {
+        assert!(
+            message.contains(needle),
+            "{needle:?} is missing from: {message}"
+        );
+    }
 }

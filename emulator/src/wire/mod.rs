@@ -1,12 +1,16 @@
 //! The JSON the emulator answers with, shaped as Box's schemas (`UploadSession`,
-//! `UploadedPart`, `UploadParts`, `Files` of `File--Full`). These are the emulator's own
-//! types, written from the schemas, independent of any generated client.
+//! `UploadedPart`, `UploadParts` here; files, folders and listings in [`items`]). These are
+//! the emulator's own types, written from the schemas, independent of any generated client.
+
+mod items;
+
+pub(crate) use items::{Fields, file_json, files_json, folder_json, items_json, marker_items_json};
 
 use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::protocol::{box_time, hex};
-use crate::store::{FileView, FolderMini, Part, SessionView};
+use crate::store::{Part, SessionView};
 
 /// `UploadSession`.
 #[derive(Debug, Serialize)]
@@ -100,68 +104,4 @@ impl UploadParts {
             entries: parts.iter().map(UploadPart::from).collect(),
         }
     }
-}
-
-/// `Files`: the answer to a successful commit.
-pub(crate) fn files_json(file: &FileView) -> Value {
-    json!({"total_count": 1, "entries": [file_json(file)]})
-}
-
-fn folder_mini_json(folder: &FolderMini) -> Value {
-    json!({
-        "type": "folder",
-        "id": folder.id,
-        "sequence_id": folder.etag,
-        "etag": folder.etag,
-        "name": folder.name,
-    })
-}
-
-/// The user every file belongs to.
-fn user_json() -> Value {
-    json!({"type": "user", "id": "11446498", "name": "Emulator User", "login": "emulator@example.com"})
-}
-
-/// A `File--Full` with the fields Box sends by default, plus `version_number` and
-/// `extension`.
-pub(crate) fn file_json(view: &FileView) -> Value {
-    let file = &view.file;
-    let sha1 = hex(&file.sha1);
-    let extension = file
-        .name
-        .rsplit_once('.')
-        .map(|(_, ext)| ext)
-        .filter(|ext| !ext.is_empty())
-        .unwrap_or("");
-    json!({
-        "type": "file",
-        "id": file.id,
-        "etag": file.etag(),
-        "sequence_id": file.etag(),
-        "name": file.name,
-        "sha1": sha1,
-        "file_version": {"type": "file_version", "id": file.version_id, "sha1": sha1},
-        "description": "",
-        "size": file.size,
-        "path_collection": {
-            "total_count": view.path.len(),
-            "entries": view.path.iter().map(folder_mini_json).collect::<Vec<_>>(),
-        },
-        "created_at": box_time(file.created_at),
-        "modified_at": box_time(file.modified_at),
-        "trashed_at": null,
-        "purged_at": null,
-        "content_created_at": box_time(file.content_created_at),
-        "content_modified_at": box_time(file.content_modified_at),
-        "created_by": user_json(),
-        "modified_by": user_json(),
-        "owned_by": user_json(),
-        "shared_link": null,
-        "parent": folder_mini_json(&view.parent),
-        "item_status": "active",
-        "version_number": file.version_number.to_string(),
-        "comment_count": 0,
-        "extension": extension,
-        "is_package": false,
-    })
 }

@@ -1,0 +1,222 @@
+"""Box's official Python SDK (boxsdk, module box_sdk_gen), unchanged, against the emulator.
+
+Usage: box_sdk_scenarios.py SCENARIO BASE_URL TOKEN
+
+BASE_URL is the emulator's address (http://127.0.0.1:PORT); the SDK is configured only with
+its own base-URL options and appends /2.0/... itself. Each scenario asserts on what the SDK
+returns and prints one JSON line of ids and SHA-1s for the Rust test to check against the
+emulator's store.
+"""
+
+import hashlib
+import io
+import json
+import sys
+
+from box_sdk_gen import BoxAPIError, BoxClient, BoxDeveloperTokenAuth
+from box_sdk_gen.managers.folders import CreateFolderParent
+from box_sdk_gen.managers.uploads import (
+    PreflightFileUploadCheckParent,
+    UploadFileAttributes,
+    UploadFileAttributesParentField,
+    UploadFileVersionAttributes,
+    UploadWithPreflightCheckAttributes,
+    UploadWithPreflightCheckAttributesParentField,
+)
+from box_sdk_gen.networking.base_urls import BaseUrls
+
+
+def client(base_url, token):
+    urls = BaseUrls(
+        base_url=base_url,
+        upload_url=base_url + "/api",
+        oauth_2_url=base_url + "/oauth2",
+    )
+    return BoxClient(auth=BoxDeveloperTokenAuth(token=token)).with_custom_base_urls(urls)
+
+
+def content(size, seed):
+    """Deterministic bytes that do not repeat."""
+    out = bytearray()
+    block = seed.to_bytes(4, "big")
+    while len(out) < size:
+        block = hashlib.sha256(block).digest()
+        out += block
+    return bytes(out[:size])
+
+
+def sha1(data):
+    return hashlib.sha1(data).hexdigest()
+
+
+def expect_api_error(status, code, call):
+    try:
+        call()
+    except BoxAPIError as error:
+        info = error.response_info
+        assert info.status_code == status, (info.status_code, info.code, info.body)
+        assert info.code == code, (info.code, info.body)
+        return info
+    raise AssertionError(f"expected {status} {code}, the call succeeded")
+
+
+def upload(box):
+    """uploads.upload_file (with content-md5), an empty file, a name clash, a new version
+    with if-match, a stale if-match, the preflight check and upload_with_preflight_check."""
+    data = content(70_001, 1)
+    files = box.uploads.upload_file(
+        UploadFileAttributes(name="small.bin", parent=UploadFileAttributesParentField(id="0")),
+        io.BytesIO(data),
+        content_md_5=sha1(data),
+    )
+    assert files.total_count == 1, files.total_count
+    small = files.entries[0]
+    assert (small.name, small.size, small.sha_1) == ("small.bin", len(data), sha1(data))
+    assert small.parent.id == "0" and small.file_version.sha_1 == sha1(data)
+
+    empty = box.uploads.upload_file(
+        UploadFileAttributes(name="empty.txt", parent=UploadFileAttributesParentField(id="0")),
+        io.BytesIO(b""),
+    ).entries[0]
+    assert (empty.size, empty.sha_1) == (0, sha1(b""))
+
+    clash = expect_api_error(409, "item_name_in_use", lambda: box.uploads.upload_file(
+        UploadFileAttributes(name="SMALL.bin", parent=UploadFileAttributesParentField(id="0")),
+        io.BytesIO(b"x"),
+    ))
+    assert clash.context_info["conflicts"]["id"] == small.id, clash.context_info
+    expect_api_error(400, "bad_digest", lambda: box.uploads.upload_file(
+        UploadFileAttributes(name="corrupt.bin", parent=UploadFileAttributesParentField(id="0")),
+        io.BytesIO(b"abc"),
+        content_md_5=sha1(b"abd"),
+    ))
+
+    newer = content(1234, 2)
+    version = box.uploads.upload_file_version(
+        small.id,
+        UploadFileVersionAttributes(name="renamed.bin"),
+        io.BytesIO(newer),
+        if_match=small.etag,
+    ).entries[0]
+    assert version.id == small.id
+    assert (version.name, version.sha_1, version.size) == ("renamed.bin", sha1(newer), len(newer))
+    assert version.etag != small.etag and version.file_version.id != small.file_version.id
+    expect_api_error(412, "precondition_failed", lambda: box.uploads.upload_file_version(
+        small.id,
+        UploadFileVersionAttributes(name="renamed.bin"),
+        io.BytesIO(b"stale"),
+        if_match=small.etag,
+    ))
+
+    check = box.uploads.preflight_file_upload_check(
+        name="later.bin", size=5000, parent=PreflightFileUploadCheckParent(id="0")
+    )
+    assert check.upload_url.endswith("/api/2.0/files/content"), check.upload_url
+    assert check.upload_token
+    expect_api_error(409, "item_name_in_use", lambda: box.uploads.preflight_file_upload_check(
+        name="renamed.bin", size=1, parent=PreflightFileUploadCheckParent(id="0")
+    ))
+    expect_api_error(404, "not_found", lambda: box.uploads.preflight_file_upload_check(
+        name="x.bin", size=1, parent=PreflightFileUploadCheckParent(id="987654321")
+    ))
+    later_data = content(5000, 3)
+    later = box.uploads.upload_with_preflight_check(
+        UploadWithPreflightCheckAttributes(
+            name="later.bin",
+            size=len(later_data),
+            parent=UploadWithPreflightCheckAttributesParentField(id="0"),
+        ),
+        io.BytesIO(later_data),
+    ).entries[0]
+    assert later.sha_1 == sha1(later_data)
+    return {
+        "small": {"id": small.id, "sha1": sha1(newer), "name": "renamed.bin"},
+        "empty": {"id": empty.id, "sha1": sha1(b"")},
+        "later": {"id": later.id, "sha1": sha1(later_data)},
+    }
+
+
+def chunked(box):
+    """chunked_uploads.upload_big_file, the SDK's own helper, with the emulator's small
+    part size."""
+    folder = box.folders.create_folder("big", CreateFolderParent(id="0"))
+    data = content(300_007, 4)
+    file = box.chunked_uploads.upload_big_file(
+        io.BytesIO(data), "big.bin", len(data), folder.id
+    )
+    assert (file.name, file.size, file.sha_1) == ("big.bin", len(data), sha1(data))
+    assert file.parent.id == folder.id
+    return {"folder": folder.id, "id": file.id, "sha1": sha1(data)}
+
+
+def folders(box):
+    """folders.create_folder (and its 409), get_folder_by_id, get_folder_items paged by
+    offset and by marker."""
+    parent = box.folders.create_folder("Projects", CreateFolderParent(id="0"))
+    assert (parent.name, parent.parent.id, parent.type) == ("Projects", "0", "folder")
+    clash = expect_api_error(409, "item_name_in_use", lambda: box.folders.create_folder(
+        "projects", CreateFolderParent(id="0")
+    ))
+    assert clash.context_info["conflicts"][0]["id"] == parent.id, clash.context_info
+    expect_api_error(404, "not_found", lambda: box.folders.create_folder(
+        "orphan", CreateFolderParent(id="987654321")
+    ))
+
+    names = []
+    for i in range(3):
+        sub = box.folders.create_folder(f"sub {i}", CreateFolderParent(id=parent.id))
+        assert sub.parent.id == parent.id
+        names.append(sub.name)
+    for i in range(4):
+        data = content(100 + i, 10 + i)
+        box.uploads.upload_file(
+            UploadFileAttributes(
+                name=f"file {i}.txt", parent=UploadFileAttributesParentField(id=parent.id)
+            ),
+            io.BytesIO(data),
+        )
+        names.append(f"file {i}.txt")
+
+    seen, offset = [], 0
+    while True:
+        page = box.folders.get_folder_items(
+            parent.id, offset=offset, limit=3, fields=["name", "sha1", "size", "etag"]
+        )
+        assert page.total_count == 7 and page.limit == 3, (page.total_count, page.limit)
+        seen += page.entries
+        offset += len(page.entries)
+        if not page.entries or offset >= page.total_count:
+            break
+    # Folders first, then files, each by name.
+    assert [e.name for e in seen] == names, [e.name for e in seen]
+    assert [e.type for e in seen] == ["folder"] * 3 + ["file"] * 4
+    for entry in seen[3:]:
+        index = int(entry.name.split()[1].split(".")[0])
+        data = content(100 + index, 10 + index)
+        assert (entry.sha_1, entry.size) == (sha1(data), len(data)), entry.name
+
+    marked, marker = [], None
+    while True:
+        page = box.folders.get_folder_items(parent.id, usemarker=True, marker=marker, limit=2)
+        marked += [e.name for e in page.entries]
+        marker = page.next_marker
+        if not marker:
+            break
+    assert marked == names, marked
+
+    read = box.folders.get_folder_by_id(parent.id)
+    assert (read.id, read.name, read.item_collection.total_count) == (parent.id, "Projects", 7)
+    root = box.folders.get_folder_by_id("0")
+    assert root.name == "All Files" and root.parent is None
+    return {"folder": parent.id, "names": names}
+
+
+def main():
+    scenario, base_url, token = sys.argv[1:4]
+    box = client(base_url, token)
+    result = {"upload": upload, "chunked": chunked, "folders": folders}[scenario](box)
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
