@@ -31,9 +31,22 @@ struct ObjectParts {
     additional: Option<(TypeRef, String)>,
     /// Components being merged, to stop at an `allOf` cycle.
     visiting: BTreeSet<String>,
-    /// The pointer of a schema whose `oneOf`/`anyOf` is being distributed (see
-    /// `merged_kind`): its shared part is merged, its alternatives are not.
+    /// The pointer of the schema whose `oneOf`/`anyOf` is being distributed (see
+    /// `merged_kind`): the schema itself, whose other keywords are merged, or an `allOf`
+    /// part that is the union, left out. Its alternatives are not merged here.
     shared_part_of: Option<String>,
+}
+
+/// What every alternative of a distributed union shares.
+pub(super) struct SharedPart<'a> {
+    /// The schema with the shared properties and `allOf` parts.
+    pub schema: &'a Schema,
+    /// Its pointer.
+    pub pointer: String,
+    /// The Rust name its inline types are named after.
+    pub owner: String,
+    /// The pointer of the union (the schema itself, or one of its `allOf` parts).
+    pub union_pointer: String,
 }
 
 impl<'a> Lowerer<'a> {
@@ -49,23 +62,22 @@ impl<'a> Lowerer<'a> {
         self.struct_of(parts)
     }
 
-    /// The struct `name` of the shared part of `schema` (its properties and `allOf`,
-    /// without its `oneOf`/`anyOf`; inline types named after `owner`) merged with
-    /// `member`, one of its alternatives.
+    /// The struct `name` of the shared part of `shared.schema` (its properties and
+    /// `allOf`, without the union at `shared.union_pointer`; inline types named after
+    /// `shared.owner`) merged with `member`, one of the union's alternatives.
     pub(super) fn merged_kind(
         &mut self,
         name: &str,
-        owner: &str,
-        schema: &'a Schema,
-        pointer: &str,
+        shared: &SharedPart<'a>,
         member: &'a ReferenceOr<Schema>,
         member_pointer: &str,
     ) -> Result<TypeKind, Error> {
         let mut parts = ObjectParts {
-            shared_part_of: Some(pointer.to_owned()),
+            shared_part_of: Some(shared.union_pointer.clone()),
             ..ObjectParts::default()
         };
-        self.collect_object(SchemaRef::Item(schema), owner, pointer, &mut parts)?;
+        let schema = SchemaRef::Item(shared.schema);
+        self.collect_object(schema, &shared.owner, &shared.pointer, &mut parts)?;
         parts.shared_part_of = None;
         self.collect_object(member.into(), name, member_pointer, &mut parts)?;
         self.struct_of(parts)
@@ -172,6 +184,10 @@ impl<'a> Lowerer<'a> {
                 ));
             }
             SchemaKind::OneOf { .. } | SchemaKind::AnyOf { .. } => {
+                if parts.shared_part_of.as_deref() == Some(pointer) {
+                    // The union being distributed: each alternative is merged apart.
+                    return Ok(());
+                }
                 return Err(self.construct(pointer, "oneOf/anyOf merged into an object by allOf"));
             }
             SchemaKind::Not { .. } => {

@@ -8,6 +8,7 @@ use openapiv3::{
     VariantOrUnknownOrEmpty,
 };
 
+use super::merge::SharedPart;
 use super::names::{item_ctx, primitive_variant_name, value_ctx, variant_ctx};
 use super::{Lowered, Lowerer, SCHEMA_PREFIX, SchemaRef};
 use crate::error::Error;
@@ -29,9 +30,10 @@ enum Shape<'a> {
     Single(SchemaRef<'a>),
     /// Any JSON value: the lenient reading of a schema that breaks OpenAPI.
     AnyValue,
-    /// An object with properties (or `allOf`) and `oneOf`/`anyOf`: a union whose
-    /// alternatives each merge the shared part with one of these.
-    Distributed(&'a [ReferenceOr<Schema>]),
+    /// An object with properties (or `allOf`) and a union: a union whose alternatives
+    /// each merge the shared part with one of the union's. The union is the schema's
+    /// own `oneOf`/`anyOf` (`None`), or its `allOf` part `i` (`Some(i)`).
+    Distributed(Option<usize>),
 }
 
 impl<'a> Lowerer<'a> {
@@ -118,7 +120,7 @@ impl<'a> Lowerer<'a> {
             Shape::Struct => self.struct_kind(name, schema, pointer)?,
             Shape::Enum(values) => enum_kind(&values),
             Shape::Union(members) => self.union_kind(name, schema, members, pointer)?,
-            Shape::Distributed(members) => self.distributed_kind(name, schema, members, pointer)?,
+            Shape::Distributed(part) => self.distributed_kind(name, schema, part, pointer)?,
             Shape::Direct => TypeKind::Alias(self.direct_type(schema, name, pointer)?.ty),
             Shape::AnyValue => TypeKind::Alias(TypeRef::Json),
             Shape::Single(member) => {
@@ -193,7 +195,35 @@ impl<'a> Lowerer<'a> {
             {
                 Shape::Single((*first).into())
             }
-            _ => Shape::Struct,
+            _ => match self.union_part(&structural) {
+                // Objects and one union: "all of these, and one of those".
+                Some(union) => Shape::Distributed(
+                    all_of
+                        .iter()
+                        .position(|m| std::ptr::eq(m, structural[union])),
+                ),
+                None => Shape::Struct,
+            },
+        }
+    }
+
+    /// Which of `parts` is a union of several alternatives (through `$ref`s), when
+    /// exactly one is.
+    fn union_part(&self, parts: &[&ReferenceOr<Schema>]) -> Option<usize> {
+        let is_union = |member: &ReferenceOr<Schema>| {
+            let schema = match member {
+                ReferenceOr::Reference { reference } => match self.resolve(reference, "") {
+                    Ok((_, schema)) => schema,
+                    Err(_) => return false,
+                },
+                ReferenceOr::Item(schema) => schema,
+            };
+            union_members(schema).is_some_and(|members| members.len() > 1)
+        };
+        let unions: Vec<usize> = (0..parts.len()).filter(|&i| is_union(parts[i])).collect();
+        match unions.as_slice() {
+            [only] => Some(*only),
+            _ => None,
         }
     }
 
@@ -252,7 +282,7 @@ impl<'a> Lowerer<'a> {
             None
         };
         Ok(match (unions, has_object_parts) {
-            (Some(members), true) => Shape::Distributed(members),
+            (Some(_), true) => Shape::Distributed(None),
             (Some(members), false) => union_or_single(members),
             (None, true) => self.all_of_shape(&a.all_of, !a.properties.is_empty(), component),
             (None, false) => self.loose_enum_shape(a, pointer)?,
@@ -521,29 +551,44 @@ impl<'a> Lowerer<'a> {
         })
     }
 
-    /// An object with shared properties (or `allOf`) and `oneOf`/`anyOf` `members`: a
-    /// union of structs, alternative `i` being the shared part merged with member `i`
-    /// (what "all of these, and one of those" means), named `{name}Variant{i+1}`.
+    /// An object with shared properties (or `allOf` parts) and a union (its own
+    /// `oneOf`/`anyOf`, or the `allOf` part `part`): a union of structs, alternative `i`
+    /// being the shared part merged with the union's member `i` (what "all of these,
+    /// and one of those" means), named `{name}Variant{i+1}`.
     fn distributed_kind(
         &mut self,
         name: &str,
         schema: &'a Schema,
-        members: &'a [ReferenceOr<Schema>],
+        part: Option<usize>,
         pointer: &str,
     ) -> Result<TypeKind, Error> {
-        let (key, mut variant_names, discriminator) = union_parts(schema);
+        let (union, union_pointer) = match part {
+            None => (schema, pointer.to_owned()),
+            Some(i) => match all_of_members(schema).get(i) {
+                Some(ReferenceOr::Item(inner)) => (inner, format!("{pointer}/allOf/{i}")),
+                Some(ReferenceOr::Reference { reference }) => {
+                    let (target, inner) = self.resolve(reference, pointer)?;
+                    (
+                        inner,
+                        format!("/components/schemas/{}", escape_pointer(&target)),
+                    )
+                }
+                None => unreachable!("the shape names an allOf part the schema has"),
+            },
+        };
+        let members = union_members(union).unwrap_or_default();
+        let (key, mut variant_names, discriminator) = union_parts(union);
+        let shared = SharedPart {
+            schema,
+            pointer: pointer.to_owned(),
+            owner: name.to_owned(),
+            union_pointer: union_pointer.clone(),
+        };
         let mut variants = Vec::with_capacity(members.len());
         for (i, member) in members.iter().enumerate() {
-            let member_pointer = format!("{pointer}/{key}/{i}");
+            let member_pointer = format!("{union_pointer}/{key}/{i}");
             let variant_type = self.claim_type_name(&variant_ctx(name, i));
-            let kind = self.merged_kind(
-                &variant_type,
-                name,
-                schema,
-                pointer,
-                member,
-                &member_pointer,
-            )?;
+            let kind = self.merged_kind(&variant_type, &shared, member, &member_pointer)?;
             let docs = match member {
                 ReferenceOr::Item(m) => m.schema_data.description.clone(),
                 ReferenceOr::Reference { .. } => None,
@@ -620,6 +665,26 @@ impl<'a> Lowerer<'a> {
             TypeRef::Vec(item) => self.is_text(&item),
             _ => self.is_text(ty),
         }
+    }
+}
+
+/// The alternatives of a union schema (its `oneOf`, else its `anyOf`), if it is one.
+fn union_members(schema: &Schema) -> Option<&[ReferenceOr<Schema>]> {
+    match &schema.schema_kind {
+        SchemaKind::OneOf { one_of } => Some(one_of),
+        SchemaKind::AnyOf { any_of } => Some(any_of),
+        SchemaKind::Any(a) if !a.one_of.is_empty() => Some(&a.one_of),
+        SchemaKind::Any(a) if !a.any_of.is_empty() => Some(&a.any_of),
+        _ => None,
+    }
+}
+
+/// The `allOf` parts of a schema.
+fn all_of_members(schema: &Schema) -> &[ReferenceOr<Schema>] {
+    match &schema.schema_kind {
+        SchemaKind::AllOf { all_of } => all_of,
+        SchemaKind::Any(a) => &a.all_of,
+        _ => &[],
     }
 }
 
