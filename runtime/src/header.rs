@@ -9,8 +9,8 @@
 use std::str::FromStr;
 use std::time::{Duration, SystemTime};
 
-use http::HeaderMap;
 use http::header::RETRY_AFTER;
+use http::{HeaderMap, HeaderValue};
 
 use crate::text::ServerText;
 
@@ -32,12 +32,7 @@ pub fn decode<T: FromStr>(headers: &HeaderMap, name: &str) -> Option<T> {
         text.trim().parse().ok()
     });
     if parsed.is_none() {
-        tracing::warn!(
-            header = name,
-            value = %ServerText::new(value.as_bytes()),
-            expected = std::any::type_name::<T>(),
-            "ignoring a response header that does not parse"
-        );
+        warn_unparsed::<T>(name, value);
     }
     parsed
 }
@@ -58,12 +53,7 @@ pub fn decode_list<T: FromStr>(headers: &HeaderMap, name: &str) -> Option<Vec<T>
                 .collect()
         });
         let Some(parsed) = parsed else {
-            tracing::warn!(
-                header = name,
-                value = %ServerText::new(value.as_bytes()),
-                expected = std::any::type_name::<T>(),
-                "ignoring a response header that does not parse"
-            );
+            warn_unparsed::<T>(name, value);
             return None;
         };
         items.extend(parsed);
@@ -78,14 +68,19 @@ pub fn decode_json<T: serde::de::DeserializeOwned>(headers: &HeaderMap, name: &s
     let value = headers.get(name)?;
     let parsed = serde_json::from_slice(value.as_bytes()).ok();
     if parsed.is_none() {
-        tracing::warn!(
-            header = name,
-            value = %ServerText::new(value.as_bytes()),
-            expected = std::any::type_name::<T>(),
-            "ignoring a response header that does not parse"
-        );
+        warn_unparsed::<T>(name, value);
     }
     parsed
+}
+
+/// Logs a header left out because its value does not parse as a `T`.
+fn warn_unparsed<T>(name: &str, value: &HeaderValue) {
+    tracing::warn!(
+        header = name,
+        value = %ServerText::new(value.as_bytes()),
+        expected = std::any::type_name::<T>(),
+        "ignoring a response header that does not parse"
+    );
 }
 
 /// `wait` in seconds as a `T`: with its fraction, else rounded up, else the largest whole
@@ -133,7 +128,6 @@ pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use http::HeaderValue;
 
     #[test]
     fn list_headers_join_every_line_and_json_headers_decode() {

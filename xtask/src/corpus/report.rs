@@ -103,6 +103,11 @@ impl<'r> Summary<'r> {
                 .count()
     }
 
+    /// The sum of a figure of every spec's outcome.
+    fn total(&self, figure: impl Fn(&Outcome) -> u64) -> u64 {
+        self.results.iter().map(|r| figure(&r.outcome)).sum()
+    }
+
     fn percent(&self, count: usize) -> f64 {
         count as f64 * 100.0 / self.in_scope().count().max(1) as f64
     }
@@ -211,27 +216,19 @@ impl<'r> Summary<'r> {
                 )
             })
             .count();
-        let warnings: u64 = self
-            .results
-            .iter()
-            .map(|r| match r.outcome {
-                Outcome::Generated { warnings, .. } => warnings,
-                _ => 0,
-            })
-            .sum();
+        let warnings = self.total(|outcome| match outcome {
+            Outcome::Generated { warnings, .. } => *warnings,
+            _ => 0,
+        });
         let with_warnings = self
             .results
             .iter()
             .filter(|r| matches!(r.outcome, Outcome::Generated { warnings: 1.., .. }))
             .count();
-        let lines: u64 = self
-            .results
-            .iter()
-            .map(|r| match r.outcome {
-                Outcome::Generated { lines, .. } => lines,
-                _ => 0,
-            })
-            .sum();
+        let lines = self.total(|outcome| match outcome {
+            Outcome::Generated { lines, .. } => *lines,
+            _ => 0,
+        });
         let mark = |met: bool| if met { "✅" } else { "❌" };
         let broken = self.broken().len();
         let leniently = self.generated_leniently();
