@@ -135,6 +135,7 @@ mod error;
 mod faults;
 mod host;
 mod idle_body;
+mod oauth;
 mod protocol;
 mod routes;
 mod server;
@@ -152,6 +153,7 @@ use tokio::task::JoinHandle;
 
 pub use config::{EmulatorConfig, PartSizePolicy, UnchangedVersion};
 pub use faults::{FaultAction, FaultRule, Faults, FiredFault, Op, Trigger};
+pub use oauth::{Grant, OAuthClient};
 pub use stats::{PartUpload, Stats};
 pub use store::StoredFile;
 
@@ -232,7 +234,8 @@ impl Emulator {
             store: Store::new(storage_dir.clone(), &config)?,
             faults: Faults::new(seed),
             stats: StatsCell::new(config.part_log_limit),
-            auth: Auth::new(config.token.clone()),
+            auth: Auth::new(&config)
+                .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?,
             hosts: AllowedHosts::new(
                 vec![addr.ip()],
                 config.allowed_hosts.iter().cloned().chain(base_host),
@@ -297,6 +300,35 @@ impl Emulator {
     /// where sessions are created.
     pub fn upload_url(&self) -> String {
         format!("{}/api/2.0", base_url(self.addr))
+    }
+
+    /// The root under which the token endpoint lives, `http://127.0.0.1:PORT` (Box:
+    /// `https://api.box.com`): tokens are granted at `{oauth_url}/oauth2/token` and revoked
+    /// at `{oauth_url}/oauth2/revoke`.
+    pub fn oauth_url(&self) -> String {
+        base_url(self.addr)
+    }
+
+    /// A new refresh token for the configured client `client_id`, as the authorization of
+    /// a Box app by a user hands out (the emulator has no authorization page). It lasts 60
+    /// days unused and can be exchanged once: each exchange returns the next one.
+    ///
+    /// # Panics
+    /// If no client in [`clients`](EmulatorConfig::clients) has that id (a broken test
+    /// setup).
+    pub fn issue_refresh_token(&self, client_id: &str) -> String {
+        self.app
+            .auth
+            .tokens()
+            .issue_refresh_token(client_id)
+            .unwrap_or_else(|| panic!("issue_refresh_token: no client has the id {client_id:?}"))
+    }
+
+    /// Makes every access token the emulator has issued so far expire now (later requests
+    /// with them get 401 `invalid_token`), without waiting for
+    /// [`token_ttl`](EmulatorConfig::token_ttl).
+    pub fn expire_access_tokens(&self) {
+        self.app.auth.tokens().expire_access_tokens();
     }
 
     /// The root that `session_endpoints` use: the second listener's `/api/2.0` with
