@@ -22,11 +22,26 @@ use std::time::Duration;
 use box_emulator::{Emulator, EmulatorConfig, OAuthClient, PartSizePolicy, UnchangedVersion};
 use clap::{Parser, ValueEnum};
 
+/// How the token endpoint is used, after the options in `--help`.
+const TOKEN_HELP: &str = "\
+Token endpoint (form bodies, at the root printed as `oauth URL`):
+  POST /oauth2/token  grant_type=client_credentials: client_id, client_secret,
+                        box_subject_type (enterprise|user), box_subject_id
+                      grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer: client_id,
+                        client_secret, assertion (RS256 JWT: iss=client_id, sub,
+                        box_sub_type, aud=https://api.box.com/oauth2/token, jti, exp <= 60 s)
+                      grant_type=refresh_token: client_id, client_secret, refresh_token
+                        (rotates: the answer holds the next one, the old one is refused)
+  POST /oauth2/revoke client_id, client_secret, token
+Answers: 200 {access_token, expires_in, token_type: bearer, restricted_to: [],
+refresh_token?}; 400 {error, error_description}. Stdout: `api URL`, `upload URL`,
+`oauth URL`, then one `refresh-token CLIENT_ID TOKEN` per --refresh-token.";
+
 /// A local emulator of Box's upload API: upload sessions, direct uploads, new versions, the
 /// preflight check and folders, and Box's token endpoint (POST /oauth2/token and
 /// /oauth2/revoke at the root of the address: client credentials, JWT and refresh tokens).
 #[derive(Debug, Parser)]
-#[command(version, about)]
+#[command(version, about, after_help = TOKEN_HELP)]
 struct Args {
     /// Address to listen on; port 0 picks a free port.
     #[arg(long, default_value = "127.0.0.1:0")]

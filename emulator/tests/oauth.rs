@@ -460,3 +460,112 @@ async fn the_token_endpoint_is_faulted_by_name_only() {
         "the token endpoint is not an API call"
     );
 }
+
+/// Runs `box-emulator` with `args`; returns the child and the stdout lines it printed at
+/// start (`count` of them).
+fn spawn_binary(args: &[&str], count: usize) -> (std::process::Child, Vec<String>) {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_box-emulator"))
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("the binary starts");
+    let lines = std::io::BufReader::new(child.stdout.take().unwrap())
+        .lines()
+        .take(count)
+        .map(|line| line.expect("a line"))
+        .collect();
+    (child, lines)
+}
+
+#[tokio::test]
+async fn the_binary_prints_the_token_root_and_a_refresh_token() {
+    let key = fixture("test-only-jwt-key.pub.pem");
+    let (mut child, lines) = spawn_binary(
+        &[
+            "--client",
+            "cli-app:cli-secret",
+            "--jwt-public-key",
+            key.to_str().unwrap(),
+            "--token-ttl",
+            "120",
+            "--refresh-token",
+            "cli-app",
+        ],
+        4,
+    );
+    let api = lines[0].strip_prefix("api ").expect("api line");
+    let oauth = lines[2].strip_prefix("oauth ").expect("oauth line");
+    assert_eq!(format!("{oauth}/2.0"), api);
+    let seed = lines[3]
+        .strip_prefix("refresh-token cli-app ")
+        .expect("refresh-token line");
+    let form = serde_urlencoded::to_string([
+        ("grant_type", "refresh_token"),
+        ("client_id", "cli-app"),
+        ("client_secret", "cli-secret"),
+        ("refresh_token", seed),
+    ])
+    .unwrap();
+    let token_url = format!("{oauth}/oauth2/token");
+    let granted = Answer::read(
+        client()
+            .post(&token_url)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let body = granted.ok(200);
+    assert_eq!(body["expires_in"], 120);
+    let folder = client()
+        .get(format!("{api}/folders/0"))
+        .bearer_auth(token_of(&body))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(folder.status().as_u16(), 200);
+    let other = client()
+        .get(format!("{api}/folders/0"))
+        .bearer_auth("not-issued")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(other.status().as_u16(), 401);
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+#[test]
+fn the_binary_refuses_bad_oauth_options_with_a_clear_message() {
+    let private = fixture("test-only-jwt-key.pem");
+    let cases: [(&[&str], &str); 3] = [
+        (
+            &["--client", "a:b", "--refresh-token", "nobody"],
+            "--refresh-token nobody: no --client has that id",
+        ),
+        (
+            &[
+                "--client",
+                "a:b",
+                "--jwt-public-key",
+                private.to_str().unwrap(),
+            ],
+            "not an RSA public key",
+        ),
+        (&["--client", "no-secret"], "CLIENT_ID:CLIENT_SECRET"),
+    ];
+    for (args, says) in cases {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_box-emulator"))
+            .args(args)
+            .output()
+            .expect("the binary runs");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+        assert!(output.stdout.is_empty(), "{args:?}");
+    }
+}
