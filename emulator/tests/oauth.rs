@@ -70,11 +70,7 @@ async fn client_credentials_grant_a_token_that_opens_the_api() {
 #[tokio::test]
 async fn wrong_token_requests_get_an_oauth2_error_that_says_what_is_wrong() {
     let emulator = start(oauth_config()).await;
-    let ccg = [
-        ("grant_type", "client_credentials"),
-        ("box_subject_type", "enterprise"),
-        ("box_subject_id", ENTERPRISE_ID),
-    ];
+    let ccg = CCG_ENTERPRISE;
     let with = |client_id: &'static str, secret: &'static str| {
         let mut form = vec![("client_id", client_id), ("client_secret", secret)];
         form.extend_from_slice(&ccg);
@@ -387,16 +383,7 @@ async fn access_tokens_live_for_the_token_ttl() {
         ..oauth_config()
     })
     .await;
-    let answer = grant(
-        &emulator,
-        &[
-            ("grant_type", "client_credentials"),
-            ("box_subject_type", "enterprise"),
-            ("box_subject_id", ENTERPRISE_ID),
-        ],
-    )
-    .await;
-    let body = answer.ok(200);
+    let body = grant(&emulator, &CCG_ENTERPRISE).await.ok(200);
     assert_eq!(body["expires_in"], 1, "whole seconds, rounded down");
     let token = token_of(&body);
     get_root(&emulator, &token).await.ok(200);

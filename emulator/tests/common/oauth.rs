@@ -21,6 +21,12 @@ pub const KEY_ID: &str = "test-key-1";
 pub const ENTERPRISE_ID: &str = "1234567";
 /// Box's token URL, the `aud` Box's SDKs send.
 pub const BOX_TOKEN_URL: &str = "https://api.box.com/oauth2/token";
+/// The fields of a client-credentials grant for the enterprise (besides the client's).
+pub const CCG_ENTERPRISE: [(&str, &str); 3] = [
+    ("grant_type", "client_credentials"),
+    ("box_subject_type", "enterprise"),
+    ("box_subject_id", ENTERPRISE_ID),
+];
 pub const JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 
 /// A file of `emulator/tests/fixtures/` (from the emulator's tests or the workspace's).
@@ -99,16 +105,7 @@ pub async fn grant(emulator: &Emulator, fields: &[(&str, &str)]) -> Answer {
 
 /// A client-credentials grant for the enterprise; asserts 200 and returns the token.
 pub async fn ccg_token(emulator: &Emulator) -> String {
-    let answer = grant(
-        emulator,
-        &[
-            ("grant_type", "client_credentials"),
-            ("box_subject_type", "enterprise"),
-            ("box_subject_id", ENTERPRISE_ID),
-        ],
-    )
-    .await;
-    token_of(&answer.ok(200))
+    token_of(&grant(emulator, &CCG_ENTERPRISE).await.ok(200))
 }
 
 pub fn token_of(body: &Value) -> String {
