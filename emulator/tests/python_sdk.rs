@@ -226,3 +226,22 @@ async fn jwt_auth_from_a_box_app_config_gets_tokens() {
     assert_eq!((stats.grants_refused, stats.unauthorized), (0, 0));
     emulator.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_token_makes_the_sdk_ask_for_a_new_one() {
+    let emulator = start(EmulatorConfig {
+        // EXPIRY_TTL_SECS of the scenario.
+        token_ttl: std::time::Duration::from_secs(3),
+        ..oauth::oauth_config()
+    })
+    .await;
+    let config = oauth::fixture("test-only-box-config.json");
+    let result = scenario_with(&emulator, "ccg_expiry", config.to_str().unwrap()).await;
+    assert_uploaded(&emulator, &result["before"], "before-expiry.bin");
+    assert_uploaded(&emulator, &result["after"], "after-expiry.bin");
+    let stats = emulator.stats();
+    // One 401 for the expired token, then one grant for the rest.
+    assert_eq!((stats.unauthorized, stats.expired_tokens), (1, 1));
+    assert_eq!(stats.grants(Grant::ClientCredentials), 2);
+    emulator.shutdown().await;
+}

@@ -14,6 +14,7 @@ import hashlib
 import io
 import json
 import sys
+import time
 
 from box_sdk_gen import (
     BoxAPIError,
@@ -34,6 +35,10 @@ from box_sdk_gen.managers.uploads import (
     UploadWithPreflightCheckAttributesParentField,
 )
 from box_sdk_gen.networking.base_urls import BaseUrls
+
+
+# The token TTL the Rust test gives the emulator for `ccg_expiry`.
+EXPIRY_TTL_SECS = 3
 
 
 def client(base_url, auth):
@@ -257,6 +262,28 @@ def ccg(base_url, config_path):
     return {"enterprise": enterprise, "again": again, "user": user}
 
 
+def ccg_expiry(base_url, config_path):
+    """A token that expires between two calls: the SDK gets 401 with Box's challenge, asks
+    for a new token and repeats the call. The emulator's token TTL is EXPIRY_TTL_SECS."""
+    with open(config_path) as f:
+        app = json.load(f)
+    settings = app["boxAppSettings"]
+    auth = BoxCCGAuth(
+        CCGConfig(
+            client_id=settings["clientID"],
+            client_secret=settings["clientSecret"],
+            enterprise_id=app["enterpriseID"],
+        )
+    )
+    box = client(base_url, auth)
+    before = upload_one(box, "before-expiry.bin", 6)
+    time.sleep(EXPIRY_TTL_SECS + 0.5)  # token expiry is no event the script can await
+    root = box.folders.get_folder_by_id("0")
+    assert root.id == "0", root
+    after = upload_one(box, "after-expiry.bin", 7)
+    return {"before": before, "after": after}
+
+
 def jwt(base_url, config_path):
     """BoxJWTAuth from a Box app config (encrypted PKCS#8 key, publicKeyID), for the
     enterprise, then for a user."""
@@ -269,8 +296,9 @@ def jwt(base_url, config_path):
 
 def main():
     scenario, base_url, credential = sys.argv[1:4]
-    if scenario in ("ccg", "jwt"):
-        result = {"ccg": ccg, "jwt": jwt}[scenario](base_url, credential)
+    with_app = {"ccg": ccg, "ccg_expiry": ccg_expiry, "jwt": jwt}
+    if scenario in with_app:
+        result = with_app[scenario](base_url, credential)
     else:
         box = client(base_url, BoxDeveloperTokenAuth(token=credential))
         result = {"upload": upload, "chunked": chunked, "folders": folders}[scenario](box)
