@@ -271,25 +271,50 @@ async fn one_budget_bounds_requests_across_files() {
     );
 }
 
+/// A command killed with SIGKILL in the middle of a chunked upload, at concurrency 2.
+struct Killed {
+    setup: Setup,
+    source: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Killed {
+    /// Uploads `name`, `parts` parts of seeded bytes, over a slow link (so that the kill
+    /// comes mid-upload), and kills the command once `stored` parts are stored.
+    async fn upload(name: &str, parts: u64, stored: u64) -> Killed {
+        let setup = setup(|config| config.link_bandwidth = Some(1024 * 1024)).await;
+        let dir = tempfile::tempdir().unwrap();
+        let source = dir.path().join(name);
+        write(&source, parts * PART, parts);
+        let killed = Killed {
+            setup,
+            source,
+            _dir: dir,
+        };
+        killed.setup.kill_after(&killed.args(), stored).await;
+        killed
+    }
+
+    /// The command line, the same for the killed run and the next one.
+    fn args(&self) -> Vec<&str> {
+        let source = self.source.to_str().unwrap();
+        vec![
+            source,
+            "--json",
+            "--concurrency",
+            "2",
+            "--chunked-from",
+            "65536",
+        ]
+    }
+}
+
 /// After `kill -9` mid-upload, the same command finds the session in the state
 /// directory and sends only the parts that were not stored.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_upload_resumes_and_resends_at_most_the_parts_in_flight() {
-    // A slow link, so that the kill comes mid-upload.
-    let setup = setup(|config| config.link_bandwidth = Some(1024 * 1024)).await;
-    let dir = tempfile::tempdir().unwrap();
-    let source = dir.path().join("video.bin");
-    write(&source, 48 * PART, 7);
-    let source_arg = source.display().to_string();
-    let args = [
-        source_arg.as_str(),
-        "--json",
-        "--concurrency",
-        "2",
-        "--chunked-from",
-        "65536",
-    ];
-    setup.kill_after(&args, 12).await;
+    let killed = Killed::upload("video.bin", 48, 12).await;
+    let (setup, source) = (&killed.setup, &killed.source);
 
     let states = setup.state_files();
     assert_eq!(states.len(), 1, "one state file");
@@ -302,11 +327,11 @@ async fn a_killed_upload_resumes_and_resends_at_most_the_parts_in_flight() {
     let [session_id] = <[String; 1]>::try_from(setup.emulator.open_sessions()).unwrap();
     assert!(text.contains(&session_id), "{text}");
 
-    let output = setup.run(&args).await;
+    let output = setup.run(&killed.args()).await;
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let report = &json_reports(&output)["video.bin"];
     assert_eq!(report["outcome"], "uploaded");
-    assert_eq!(report["sha1"], sha1_of_file(&source).as_str());
+    assert_eq!(report["sha1"], sha1_of_file(source).as_str());
     assert!(
         report["notes"]
             .to_string()
@@ -335,35 +360,23 @@ async fn a_killed_upload_resumes_and_resends_at_most_the_parts_in_flight() {
 /// says why.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_changed_source_is_not_resumed() {
-    let setup = setup(|config| config.link_bandwidth = Some(1024 * 1024)).await;
-    let dir = tempfile::tempdir().unwrap();
-    let source = dir.path().join("data.bin");
-    write(&source, 32 * PART, 8);
-    let source_arg = source.display().to_string();
-    let args = [
-        source_arg.as_str(),
-        "--json",
-        "--concurrency",
-        "2",
-        "--chunked-from",
-        "65536",
-    ];
-    setup.kill_after(&args, 4).await;
+    let killed = Killed::upload("data.bin", 32, 4).await;
+    let (setup, source) = (&killed.setup, &killed.source);
     let [old] = <[String; 1]>::try_from(setup.emulator.open_sessions()).unwrap();
 
     // Other bytes, same size, another modification time.
-    write(&source, 32 * PART, 9);
+    write(source, 32 * PART, 9);
     let later = std::time::SystemTime::now() + Duration::from_secs(5);
     std::fs::File::options()
         .write(true)
-        .open(&source)
+        .open(source)
         .unwrap()
         .set_modified(later)
         .unwrap();
-    let output = setup.run(&args).await;
+    let output = setup.run(&killed.args()).await;
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let report = &json_reports(&output)["data.bin"];
-    assert_eq!(report["sha1"], sha1_of_file(&source).as_str());
+    assert_eq!(report["sha1"], sha1_of_file(source).as_str());
     let notes = report["notes"].to_string();
     assert!(
         notes.contains(&format!("not resuming session {old}")),

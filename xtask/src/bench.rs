@@ -573,18 +573,7 @@ fn uploads(bench: &Bench) -> Result<Vec<Row>, Failure> {
         format!("{:.0} MB/s", sha1 / 1e6),
     )];
 
-    // Files and the emulator's storage in memory when possible: the emulator's disk is
-    // not what is measured.
-    let shm = Path::new("/dev/shm");
-    let base = if shm.is_dir() {
-        shm.to_owned()
-    } else {
-        std::env::temp_dir()
-    };
-    let work = tempfile::Builder::new()
-        .prefix("oas-bench-")
-        .tempdir_in(&base)
-        .map_err(|e| io_error(&base, e))?;
+    let work = work_dir("oas-bench-")?;
     let plan: &[(u64, &[usize])] = if bench.smoke {
         &[(24 * MIB, &[2])]
     } else {
@@ -631,6 +620,21 @@ fn uploads(bench: &Bench) -> Result<Vec<Row>, Failure> {
         std::fs::remove_file(&file).map_err(|e| io_error(&file, e))?;
     }
     Ok(rows)
+}
+
+/// A temporary folder for sources and the emulator's storage, in memory when possible:
+/// the emulator's disk is not what is measured.
+fn work_dir(prefix: &str) -> Result<tempfile::TempDir, Failure> {
+    let shm = Path::new("/dev/shm");
+    let base = if shm.is_dir() {
+        shm.to_owned()
+    } else {
+        std::env::temp_dir()
+    };
+    tempfile::Builder::new()
+        .prefix(prefix)
+        .tempdir_in(&base)
+        .map_err(|e| io_error(&base, e))
 }
 
 fn size_label(size: u64) -> String {

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use sha1::{Digest, Sha1};
 
-use super::{Bench, MIB, Row, Server, io_error, measure, size_label, step, write_source};
+use super::{Bench, MIB, Row, Server, io_error, measure, size_label, step, work_dir, write_source};
 use crate::codegen::Failure;
 
 /// The simulated link: bytes per second per connection, and milliseconds per request.
@@ -36,15 +36,7 @@ pub(super) fn benchmarks(bench: &Bench) -> Result<Vec<Row>, Failure> {
             .args(["-p", "box-upload", "--bin", "box-upload"]),
     )?;
     let bin = bench.bin_dir();
-    let base = if Path::new("/dev/shm").is_dir() {
-        Path::new("/dev/shm").to_owned()
-    } else {
-        std::env::temp_dir()
-    };
-    let work = tempfile::Builder::new()
-        .prefix("oas-bench-cli-")
-        .tempdir_in(&base)
-        .map_err(|e| io_error(&base, e))?;
+    let work = work_dir("oas-bench-cli-")?;
     let setup = Setup {
         bench,
         emulator: &bin.join("box-emulator"),
