@@ -316,3 +316,22 @@ async fn a_new_version_of_a_file_that_changed_meanwhile_is_refused() {
         assert!(fx.emulator.open_sessions().is_empty(), "{op:?}");
     }
 }
+
+/// A reader sent in parts cannot be read again: when the name is taken at its commit,
+/// `NewVersion` fails with the conflict instead of sending something else.
+#[tokio::test]
+async fn a_reader_that_meets_the_name_at_the_commit_is_not_sent_again() {
+    let case = Case::new(Place::Commit, InTheWay::Other).await;
+    let bytes = std::fs::read(case.source.path()).unwrap();
+    let error = case
+        .uploader(Place::Commit, ConflictPolicy::NewVersion)
+        .upload(Source::reader(&bytes[..], bytes.len() as u64), "0", NAME)
+        .await
+        .expect_err("a reader cannot be read again");
+    let existing = error.name_in_use().unwrap_or_else(|| panic!("{error:?}"));
+    assert_eq!(existing.id, case.existing_id());
+    let stored = case.emulator.committed_file(&existing.id).unwrap();
+    assert_eq!(stored.version_number, 1, "the file in the way is untouched");
+    assert!(case.emulator.open_sessions().is_empty());
+    assert_eq!(case.emulator.stats().requests(Op::CreateSessionForFile), 0);
+}
