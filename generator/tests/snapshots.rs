@@ -37,7 +37,10 @@ snapshot_tests!(
     nullable,
     open_enum,
     outcomes,
+    parameter_styles,
     servers,
+    shared_and_one_of,
+    status_ranges,
     unions,
     unknown_fields,
 );

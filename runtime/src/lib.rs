@@ -51,6 +51,7 @@ mod path;
 mod request;
 mod response;
 mod retry;
+mod style;
 mod text;
 mod trust;
 
@@ -69,5 +70,6 @@ pub use multipart::{FilePart, Multipart};
 pub use operation::{Operation, Server, ServerVariable};
 pub use path::{encode_path_segment, path_segment};
 pub use request::{Body, Request};
-pub use response::Response;
+pub use response::{RawResponse, Response};
+pub use style::{Style, json_text, style_pairs};
 pub use text::{SERVER_TEXT_LEN, ServerText};
