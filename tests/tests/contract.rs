@@ -2,8 +2,8 @@
 //! `tests/contract/package-lock.json`, installed into `tests/contract/node_modules` on
 //! first use):
 //!
-//! - `prism mock --errors spec/box-upload.yaml`: every upload-session operation is
-//!   called through the generated client; Prism answers 422 to a request that breaks
+//! - `prism mock --errors spec/box-upload.yaml`: every upload-session operation, the
+//!   folder operations and the preflight check are called through the generated client; Prism answers 422 to a request that breaks
 //!   the spec, so each call succeeding proves the request is valid, and the typed
 //!   result proves Prism's spec-shaped answer decodes.
 //! - `prism proxy spec/box-upload.yaml <emulator>`: a whole upload, and the
@@ -22,9 +22,11 @@ use std::time::{Duration, Instant};
 
 use box_api::{
     Body, Client, ClientErrorCode, CommitUploadSessionBody, CommitUploadSessionBodyAttributes,
-    CommitUploadSessionRequest, CommitUploadSessionResponse, Config, CreateUploadSessionBody,
-    CreateUploadSessionForFileBody, ListUploadSessionPartsRequest, RetryPolicy, UploadPartRequest,
-    servers,
+    CommitUploadSessionRequest, CommitUploadSessionResponse, Config, CreateFolderBody,
+    CreateFolderBodyParent, CreateFolderRequest, CreateUploadSessionBody,
+    CreateUploadSessionForFileBody, GetFolderRequest, GetFolderResponse, ListFolderItemsRequest,
+    ListUploadSessionPartsRequest, PreflightFileUploadBody, PreflightFileUploadBodyParent,
+    RetryPolicy, UploadPartRequest, servers,
 };
 use box_emulator::{EmulatorConfig, PartSizePolicy};
 use common::{TOKEN, digest, sha1_hex};
@@ -142,6 +144,7 @@ fn client_at(base: &str, token: &str) -> Client {
     let config = Config::bearer(token)
         .base_url(&servers::UPLOAD, base)
         .base_url(&servers::UPLOAD_SESSION, base)
+        .base_url(&servers::API, base)
         .retry(RetryPolicy::none());
     Client::new(config).unwrap()
 }
@@ -264,6 +267,8 @@ async fn every_generated_request_passes_prism_validation_and_its_answer_decodes(
         .await
         .expect("abort_upload_session_at");
 
+    json_requests_of_folders_and_the_preflight_check(&client).await;
+
     // The check can fail: a part upload without its headers is refused with 422.
     let raw = reqwest::Client::new()
         .put(&session_url)
@@ -275,6 +280,67 @@ async fn every_generated_request_passes_prism_validation_and_its_answer_decodes(
         .unwrap();
     assert_eq!(raw.status().as_u16(), 422, "Prism validates requests");
     assert!(!prism.log_text().is_empty());
+}
+
+/// The JSON requests of the folder operations and of the preflight check. (The multipart
+/// ones Prism cannot read: `contract_multipart.rs`.)
+async fn json_requests_of_folders_and_the_preflight_check(client: &Client) {
+    let accepted = client
+        .preflight_file_upload(&PreflightFileUploadBody {
+            name: Some("Project.mov".into()),
+            size: Some(104_857_600),
+            parent: Some(PreflightFileUploadBodyParent {
+                id: Some("0".into()),
+            }),
+        })
+        .await
+        .expect("preflight_file_upload");
+    assert!(accepted.upload_url.is_some(), "{accepted:?}");
+    let folder = client
+        .create_folder(CreateFolderRequest {
+            fields: Some(vec!["id".into(), "name".into()]),
+            body: CreateFolderBody {
+                name: "Videos".into(),
+                parent: CreateFolderBodyParent { id: "0".into() },
+                folder_upload_email: None,
+                sync_state: None,
+            },
+        })
+        .await
+        .expect("create_folder");
+    assert!(!folder.id.is_empty());
+    let read = client
+        .get_folder(
+            "0",
+            GetFolderRequest {
+                fields: None,
+                sort: None,
+                direction: None,
+                offset: Some(0),
+                limit: Some(100),
+                if_none_match: None,
+                boxapi: None,
+            },
+        )
+        .await
+        .expect("get_folder");
+    assert!(matches!(read, GetFolderResponse::Ok(_)), "{read:?}");
+    client
+        .list_folder_items(
+            "0",
+            ListFolderItemsRequest {
+                fields: None,
+                usemarker: Some(true),
+                marker: None,
+                offset: None,
+                limit: Some(1000),
+                sort: None,
+                direction: None,
+                boxapi: None,
+            },
+        )
+        .await
+        .expect("list_folder_items");
 }
 
 #[tokio::test(flavor = "multi_thread")]

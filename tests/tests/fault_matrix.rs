@@ -241,6 +241,7 @@ async fn run_one(plan: Plan, client_retry: RetryPolicy) -> Outcome {
     let mut config = Config::bearer("matrix-token")
         .base_url(&servers::UPLOAD, emulator.upload_url())
         .base_url(&servers::UPLOAD_SESSION, emulator.upload_url())
+        .base_url(&servers::API, emulator.api_url())
         .retry(client_retry);
     if plan.short_read_timeout {
         config = config.read_timeout(Some(SHORT_READ_TIMEOUT));
@@ -254,6 +255,7 @@ async fn run_one(plan: Plan, client_retry: RetryPolicy) -> Outcome {
     let seen = sessions.clone();
     let uploader = Uploader::new(client)
         .min_file_size(1)
+        .direct_upload_threshold(0)
         .concurrency(plan.concurrency)
         .retry_pause(Duration::from_millis(10))
         .part_timeout(CALL_LIMIT)

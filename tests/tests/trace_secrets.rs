@@ -69,7 +69,8 @@ async fn a_traced_upload_never_shows_the_token() {
     let client = Client::new(
         Config::bearer(TOKEN)
             .base_url(&servers::UPLOAD, fx.emulator.upload_url())
-            .base_url(&servers::UPLOAD_SESSION, fx.emulator.upload_url()),
+            .base_url(&servers::UPLOAD_SESSION, fx.emulator.upload_url())
+            .base_url(&servers::API, fx.emulator.api_url()),
     )
     .unwrap();
     fx.emulator
@@ -81,6 +82,7 @@ async fn a_traced_upload_never_shows_the_token() {
     let source = SourceFile::new(3 * MIB + 17, 41);
     let uploader = box_upload::Uploader::new(client.clone())
         .min_file_size(1)
+        .direct_upload_threshold(0)
         .retry_pause(std::time::Duration::from_millis(10));
     let file = uploader
         .upload_path(source.path(), "0", "traced.bin")
@@ -93,11 +95,13 @@ async fn a_traced_upload_never_shows_the_token() {
     let refused = Client::new(
         Config::bearer(TOKEN)
             .base_url(&servers::UPLOAD, wrong.emulator.upload_url())
-            .base_url(&servers::UPLOAD_SESSION, wrong.emulator.upload_url()),
+            .base_url(&servers::UPLOAD_SESSION, wrong.emulator.upload_url())
+            .base_url(&servers::API, wrong.emulator.api_url()),
     )
     .unwrap();
     let error = box_upload::Uploader::new(refused)
         .min_file_size(1)
+        .direct_upload_threshold(0)
         .upload_path(source.path(), "0", "refused.bin")
         .await
         .expect_err("a wrong token is refused");

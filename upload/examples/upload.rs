@@ -1,17 +1,24 @@
-//! Uploads a big file to Box with the chunked-upload engine.
+//! Uploads a file of any size to Box: in one request below 50 MB, in parallel parts
+//! (chunked upload) above.
 //!
 //! ```text
 //! cargo run --release -p box-upload --example upload -- FILE [--folder ID] [--name NAME]
-//!     [--concurrency N] [--resume SESSION_ID] [--new-version FILE_ID]
+//!     [--concurrency N] [--on-conflict fail|skip|new-version] [--direct-threshold BYTES]
+//!     [--resume SESSION_ID] [--new-version FILE_ID]
 //! ```
+//!
+//! The first line on stdout says how it ended: `uploaded`, `new version`, `skipped` (the
+//! name is taken and `--on-conflict skip`) or `unchanged` (the file in the way, or the
+//! file of `--new-version`, already has the content).
 //!
 //! Environment:
 //! - `BOX_TOKEN`: the access token. Without it, a local Box emulator is started on loopback
 //!   and the file goes there (Box's 20 MB minimum and Box-like part sizes apply).
 //! - `BOX_UPLOAD_URL`: the upload root (default `https://upload.box.com/api/2.0`), for
 //!   example a standalone `box-emulator`'s `upload` line.
-//! - `BOX_API_URL`: the API root (default `https://api.box.com/2.0`); only used to print
-//!   where the file can be read back, since every upload call goes to the upload host.
+//! - `BOX_API_URL`: the API root (default `BOX_UPLOAD_URL` when that is set, as a local
+//!   server serves both, else `https://api.box.com/2.0`): the preflight check goes there,
+//!   and it is printed as where the file can be read back.
 //! - `RUST_LOG`: log filter for stderr (default `warn`).
 //!
 //! Ctrl-C stops the upload and keeps its session; the command that resumes it is printed.
@@ -25,14 +32,15 @@ use std::time::{Duration, Instant};
 
 use box_emulator::{Emulator, EmulatorConfig};
 use box_upload::{
-    CancellationToken, Client, Config, Outcome, Phase, Progress, Source, UploadError, Uploader,
-    is_box_id, servers,
+    CancellationToken, Client, Config, ConflictPolicy, Outcome, Phase, Progress, Source,
+    UploadError, Uploader, is_box_id, servers,
 };
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
 use oas_runtime::ServerText;
 
-/// Uploads FILE to Box in parallel parts (chunked upload), or resumes an upload.
+/// Uploads FILE to Box (in one request below 50 MB, in parallel parts above), or resumes
+/// an upload.
 #[derive(Debug, Parser)]
 #[command(about)]
 struct Args {
@@ -47,6 +55,14 @@ struct Args {
     /// How many parts to send at once (memory: about N × part size).
     #[arg(long, default_value_t = 4)]
     concurrency: usize,
+    /// What to do when the name is taken in the folder: fail, skip (leave the file in the
+    /// way) or new-version (upload FILE as a new version of it, unless it has the content).
+    #[arg(long, value_name = "POLICY", default_value = "fail")]
+    on_conflict: ConflictPolicy,
+    /// Files below this size go in one request, bigger ones in parts (Box's advice: 50 MB;
+    /// values below Box's 20 MB minimum for parts count as 20 MB).
+    #[arg(long, value_name = "BYTES", default_value_t = box_upload::upload::DEFAULT_DIRECT_UPLOAD_THRESHOLD)]
+    direct_threshold: u64,
     /// Resume this upload session (with the same FILE) instead of starting a new one.
     #[arg(long, value_name = "SESSION_ID")]
     resume: Option<String>,
@@ -122,9 +138,10 @@ async fn run(args: Args) -> Result<(), ExitCode> {
         None => std::env::var("BOX_API_URL")
             .ok()
             .filter(|u| !u.is_empty())
+            .or_else(|| upload_url.clone())
             .unwrap_or_else(|| "https://api.box.com/2.0".into()),
     };
-    let mut config = Config::bearer(token);
+    let mut config = Config::bearer(token).base_url(&servers::API, api_url.clone());
     if let Some(url) = &upload_url {
         config = config
             .base_url(&servers::UPLOAD, url.clone())
@@ -157,6 +174,8 @@ async fn run(args: Args) -> Result<(), ExitCode> {
             .concurrency(args.concurrency)
             .abort_on_failure(true)
             .abort_on_cancel(false)
+            .on_conflict(args.on_conflict)
+            .direct_upload_threshold(args.direct_threshold)
             .cancel_token(cancel)
             .on_progress(move |p| {
                 if let Ok(mut id) = session_id.lock()
@@ -181,27 +200,39 @@ async fn run(args: Args) -> Result<(), ExitCode> {
         (Some(id), _) => uploader
             .resume(id, Source::path(&args.file))
             .await
-            .map(Outcome::Committed),
+            .map(Outcome::Uploaded),
         (None, Some(file_id)) => {
             uploader
                 .upload_version(&args.file, file_id, args.name.as_deref())
                 .await
         }
-        (None, None) => uploader
-            .upload_path(&args.file, &args.folder, &name)
-            .await
-            .map(Outcome::Committed),
+        (None, None) => {
+            uploader
+                .upload(Source::path(&args.file), &args.folder, &name)
+                .await
+        }
     };
     let elapsed = started.elapsed();
     display.finish();
 
     match result {
         Ok(Outcome::Unchanged { file_id, .. }) => {
+            println!("outcome     unchanged");
             println!("file id     {}", ServerText::new(&file_id));
-            println!("unchanged   its content is the file's; no new version was made");
+            println!("            its content is the source's; no new version was made");
             Ok(())
         }
-        Ok(Outcome::Committed(file)) => {
+        Ok(Outcome::Skipped { existing }) => {
+            println!("outcome     skipped");
+            println!("file id     {}", ServerText::new(&existing.id));
+            println!("            the name is taken by {existing}, left as it is");
+            Ok(())
+        }
+        Ok(outcome @ (Outcome::Uploaded(_) | Outcome::NewVersion(_))) => {
+            println!("outcome     {}", outcome.label());
+            let Some(file) = outcome.file() else {
+                return Err(fail("the outcome names no file".into()));
+            };
             let size = file.size.unwrap_or(0).max(0) as u64;
             // What the server says is shown escaped: a name may hold terminal escapes.
             let shown = |text: Option<&str>| ServerText::new(text.unwrap_or("?")).to_string();
@@ -245,12 +276,7 @@ async fn run(args: Args) -> Result<(), ExitCode> {
                     "the upload was cancelled after {:.1} s",
                     elapsed.as_secs_f64()
                 );
-            } else if error
-                .api_error()
-                .and_then(|e| e.status())
-                .map(|s| s.as_u16())
-                == Some(401)
-            {
+            } else if error.status() == Some(401) {
                 eprintln!("error: {error}; check the access token in BOX_TOKEN");
             } else {
                 eprintln!("error: {error}");
@@ -340,6 +366,10 @@ impl Display {
         }
         *last = (p.uploaded_parts, p.phase);
         match p.phase {
+            // A direct upload has no session.
+            Phase::Uploading if p.uploaded_parts == 0 && p.session_id.is_empty() => {
+                eprintln!("{} bytes in one request", p.total_bytes)
+            }
             Phase::Uploading if p.uploaded_parts == 0 => eprintln!(
                 "session {}: {} bytes in {} parts",
                 p.session_id, p.total_bytes, p.total_parts

@@ -1,7 +1,9 @@
 //! Uploads files of any size to Box.
 //!
-//! The [`Uploader`] (module [`upload`]) runs Box's chunked upload: parallel parts in
-//! bounded memory, digests, commit polling, abort on failure, resume and progress. It is
+//! The [`Uploader`] (module [`upload`]) uploads files of any size: in one request below
+//! 50 MB (Box's direct upload), with Box's chunked upload above (parallel parts in bounded
+//! memory, digests, commit polling, abort on failure, resume), with the preflight check
+//! first, a policy for names that are taken, and progress. It is
 //! built on the generated client of the `box-api` crate, which this crate re-exports
 //! whole, so `box_upload::{Client, Config, Uploader}` is all most users import.
 //!
@@ -27,8 +29,8 @@ pub use box_api::*;
 
 pub mod upload;
 pub use upload::{
-    CancellationToken, Outcome, Phase, Progress, SessionInfo, Source, Step, UploadError, Uploader,
-    is_box_id,
+    CancellationToken, ConflictPolicy, ExistingItem, Outcome, Phase, Progress, SessionInfo, Source,
+    Step, UnknownConflictPolicy, UploadError, Uploader, is_box_id,
 };
 
 /// The README's examples, compiled as doctests so they cannot rot.

@@ -55,16 +55,23 @@ async fn files_that_cannot_be_read_are_named_with_the_reason() {
 }
 
 #[tokio::test]
-async fn an_empty_file_is_refused_before_any_request() {
+async fn an_empty_file_goes_in_one_request_even_when_all_else_is_chunked() {
     let fx = fixture(MIB, |_| {}).await;
     let empty = tempfile::NamedTempFile::new().unwrap();
-    let error = upload_error(&fx, empty.path()).await;
-    assert!(
-        matches!(error, UploadError::TooSmall { size: 0, .. }),
-        "{error:?}"
+    // The tests' uploader sends every non-empty file in parts; an empty one has no part.
+    let file = fx
+        .uploader()
+        .upload_path(empty.path(), "0", "empty.bin")
+        .await
+        .expect("an empty file is uploaded");
+    assert_eq!(file.size, Some(0));
+    assert_eq!(
+        file.sha1.as_deref(),
+        Some("da39a3ee5e6b4b0d3255bfef95601890afd80709")
     );
-    assert_says(&error.to_string(), &["0 bytes", "nothing was sent"]);
-    assert_eq!(fx.emulator.stats().requests(Op::Any), 0);
+    let stats = fx.emulator.stats();
+    assert_eq!(stats.requests(Op::UploadFile), 1);
+    assert_eq!(stats.requests(Op::CreateSession), 0);
 }
 
 #[tokio::test]
@@ -76,10 +83,18 @@ async fn a_folder_or_file_that_does_not_exist_is_named() {
         .upload_path(source.path(), "987654321", "x.bin")
         .await
         .expect_err("no such folder");
+    // The preflight check finds it, before a session is opened.
     assert_says(
         &error.to_string(),
-        &["creating the upload session", "folder 987654321", "404"],
+        &[
+            "preflight check refused",
+            "folder 987654321",
+            "404",
+            "nothing was sent",
+        ],
     );
+    assert_eq!(error.status(), Some(404));
+    assert_eq!(fx.emulator.stats().requests(Op::CreateSession), 0);
 
     let error = fx
         .uploader()
@@ -120,17 +135,20 @@ async fn an_invalid_token_is_reported_as_such() {
     let client = Client::new(
         Config::bearer("a-wrong-token")
             .base_url(&servers::UPLOAD, fx.emulator.upload_url())
-            .base_url(&servers::UPLOAD_SESSION, fx.emulator.upload_url()),
+            .base_url(&servers::UPLOAD_SESSION, fx.emulator.upload_url())
+            .base_url(&servers::API, fx.emulator.api_url()),
     )
     .unwrap();
     let source = SourceFile::new(2 * MIB, 4);
     let error = Uploader::new(client)
         .min_file_size(1)
+        .direct_upload_threshold(0)
         .upload_path(source.path(), "0", "x.bin")
         .await
         .expect_err("refused token");
     let message = error.to_string();
-    assert_says(&message, &["creating the upload session", "401"]);
+    assert_says(&message, &["preflight check refused", "401"]);
+    assert_eq!(error.status(), Some(401));
     assert!(!message.contains("a-wrong-token"), "{message}");
 }
 
@@ -172,7 +190,7 @@ async fn the_command_shows_one_clear_error_and_exits_non_zero() {
     let missing = dir.path().join("missing.bin");
     let small = SourceFile::new(MIB, 5);
     let big = SourceFile::new(20_000_000, 6);
-    let empty = tempfile::NamedTempFile::new().unwrap();
+    let taken = fx.emulator.create_file("0", "taken.bin", b"in the way");
     let path = |p: &Path| p.display().to_string();
     let cases: Vec<(&str, Vec<String>, &str, Vec<String>)> = vec![
         (
@@ -188,16 +206,13 @@ async fn the_command_shows_one_clear_error_and_exits_non_zero() {
             vec!["not a regular file".into()],
         ),
         (
-            "empty file",
-            vec![path(empty.path())],
+            "taken name",
+            vec![path(small.path()), "--name".into(), "taken.bin".into()],
             "cli-token",
-            vec!["0 bytes".into(), "below the minimum".into()],
-        ),
-        (
-            "small file",
-            vec![path(small.path())],
-            "cli-token",
-            vec!["1048576 bytes".into(), "below the minimum".into()],
+            vec![
+                "the name is taken by file".into(),
+                format!("file {}", taken.id),
+            ],
         ),
         (
             "unknown folder",
@@ -246,4 +261,57 @@ async fn the_command_shows_one_clear_error_and_exits_non_zero() {
         );
     }
     assert!(fx.emulator.open_sessions().is_empty());
+}
+
+/// The command uploads files of any size (an empty one, a small one in one request) and
+/// says how each ended under `--on-conflict`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_command_says_the_outcome_under_each_conflict_policy() {
+    let fx = fixture(8 * MIB, |config| config.token = Some("cli-token".into())).await;
+    let small = SourceFile::new(3 * MIB, 8);
+    let other = SourceFile::new(3 * MIB, 9);
+    let empty = tempfile::NamedTempFile::new().unwrap();
+    let path = |p: &Path| p.display().to_string();
+    let run = |file: &Path, name: &str, policy: &str| {
+        let args = [&path(file), "--name", name, "--on-conflict", policy];
+        let output = run_upload_command(&fx.emulator.upload_url(), "cli-token", &args);
+        assert_eq!(output.code, Some(0), "{name} {policy}: {}", output.stderr);
+        let first = output.stdout.lines().next().unwrap_or_default().to_string();
+        let id = output
+            .stdout
+            .lines()
+            .find_map(|l| l.strip_prefix("file id"))
+            .map(|id| id.trim().to_string())
+            .unwrap_or_default();
+        (first, id)
+    };
+    let (line, empty_id) = run(empty.path(), "empty.bin", "fail");
+    assert_eq!(line, "outcome     uploaded");
+    assert_eq!(fx.emulator.committed_file(&empty_id).unwrap().size, 0);
+    let (line, id) = run(small.path(), "small.bin", "fail");
+    assert_eq!(line, "outcome     uploaded");
+    assert_eq!(fx.emulator.committed_file(&id).unwrap().sha1, small.sha1);
+    let (line, skipped) = run(other.path(), "small.bin", "skip");
+    assert_eq!(
+        (line.as_str(), skipped.as_str()),
+        ("outcome     skipped", id.as_str())
+    );
+    let (line, same) = run(small.path(), "small.bin", "new-version");
+    assert_eq!(
+        (line.as_str(), same.as_str()),
+        ("outcome     unchanged", id.as_str())
+    );
+    let (line, versioned) = run(other.path(), "small.bin", "new-version");
+    assert_eq!(
+        (line.as_str(), versioned.as_str()),
+        ("outcome     new version", id.as_str())
+    );
+    assert_eq!(fx.emulator.committed_file(&id).unwrap().sha1, other.sha1);
+    let stats = fx.emulator.stats();
+    assert_eq!(
+        stats.requests(Op::CreateSession),
+        0,
+        "every file went in one request"
+    );
+    assert_eq!(stats.requests(Op::UploadFileVersion), 1);
 }

@@ -368,7 +368,13 @@ async fn the_command_prints_server_text_escaped_and_no_unsafe_command() {
             run_upload_command(&url, "token", &args)
         })
     };
-    let output = run(url, vec![path.clone()]).await.unwrap();
+    // In parts: the threshold at Box's 20 MB minimum.
+    let output = run(
+        url,
+        vec![path.clone(), "--direct-threshold".into(), "0".into()],
+    )
+    .await
+    .unwrap();
     assert_eq!(output.code, Some(0), "{}", output.stderr);
     assert!(
         !output.stdout.chars().any(|c| c != '\n' && is_hostile(c)),
@@ -386,7 +392,8 @@ async fn the_command_prints_server_text_escaped_and_no_unsafe_command() {
         .always(Call::Abort, Answer::error(500, "internal_server_error"));
     script.session_id = "x; rm -rf ~ #".into();
     let server = Scripted::start(script).await;
-    let output = run(server.url().to_string(), vec![path]).await.unwrap();
+    let args = vec![path, "--direct-threshold".into(), "0".into()];
+    let output = run(server.url().to_string(), args).await.unwrap();
     assert_eq!(output.code, Some(1), "{}", output.stderr);
     assert!(output.stderr.contains("x; rm -rf ~ #"), "{}", output.stderr);
     assert!(

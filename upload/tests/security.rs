@@ -93,10 +93,12 @@ async fn session_endpoints_over_plain_http_are_refused() {
     let config = Config::bearer("t")
         .base_url(&servers::UPLOAD, fx.emulator.upload_url())
         .base_url(&servers::UPLOAD_SESSION, fx.emulator.upload_url())
+        .base_url(&servers::API, fx.emulator.api_url())
         .trust_host("files.example.com");
     let source = SourceFile::new(2 * MIB, 43);
     let error = box_upload::Uploader::new(Client::new(config).unwrap())
         .min_file_size(1)
+        .direct_upload_threshold(0)
         .upload_path(source.path(), "0", "x.bin")
         .await
         .expect_err("plain http");

@@ -292,19 +292,21 @@ async fn fatal_part_errors_abort_the_session() {
 }
 
 #[tokio::test]
-async fn a_file_below_the_minimum_fails_before_any_request() {
+async fn a_file_below_the_default_threshold_goes_in_one_request() {
+    // Box's defaults (20 MB chunked minimum, 50 MB threshold): 1 MiB is one request and
+    // no session; from 1 MiB on (DEFAULT_PREFLIGHT_FROM) the preflight check goes first.
     let fx = fixture(MIB, |_| {}).await;
     let source = SourceFile::new(MIB, 4);
-    let error = Uploader::new(fx.client.clone())
-        .upload_path(source.path(), "0", "small.bin")
+    let outcome = Uploader::new(fx.client.clone())
+        .upload(Source::path(source.path()), "0", "small.bin")
         .await
-        .expect_err("too small");
-    assert!(
-        matches!(error, UploadError::TooSmall { size, minimum: 20_000_000 } if size == MIB),
-        "{error:?}"
-    );
-    assert!(error.to_string().contains("below the minimum"), "{error}");
-    assert_eq!(fx.emulator.stats().requests(Op::Any), 0);
+        .expect("a small file is uploaded");
+    assert_eq!(outcome.label(), "uploaded");
+    fx.assert_committed(outcome.file().expect("a file"), &source);
+    let stats = fx.emulator.stats();
+    assert_eq!(stats.requests(Op::UploadFile), 1);
+    assert_eq!(stats.requests(Op::PreflightUpload), 1);
+    assert_eq!(stats.requests(Op::CreateSession), 0);
 }
 
 #[tokio::test]
@@ -749,27 +751,30 @@ async fn a_lost_commit_answer_is_not_a_success() {
 }
 
 #[tokio::test]
-async fn a_name_in_use_fails_at_creation() {
+async fn a_name_in_use_fails_at_the_preflight_check_by_default() {
     let fx = fixture(MIB, |_| {}).await;
-    fx.emulator.create_file("0", "taken.bin", b"old");
+    let taken = fx.emulator.create_file("0", "taken.bin", b"old");
     let source = SourceFile::new(2 * MIB, 19);
     let error = fx
         .uploader()
         .upload_path(source.path(), "0", "taken.bin")
         .await
         .expect_err("name in use");
-    let UploadError::Api { step, source, .. } = &error else {
-        panic!("{error:?}");
-    };
-    assert_eq!(*step, Step::CreateSession);
-    assert_eq!(source.status().map(|s| s.as_u16()), Some(409));
-    assert!(
-        error
-            .to_string()
-            .starts_with("creating the upload session for \"taken.bin\" in folder 0 failed"),
-        "{error}"
+    let existing = error.name_in_use().expect("a name conflict");
+    assert_eq!(existing.id, taken.id);
+    assert_eq!(existing.sha1.as_deref(), Some(taken.sha1.as_str()));
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "cannot upload \"taken.bin\" in folder 0: the name is taken by file {} \
+             (\"taken.bin\", SHA-1 {}, etag 0)",
+            taken.id, taken.sha1
+        )
     );
-    assert_eq!(fx.emulator.stats().requests(Op::UploadPart), 0);
+    let stats = fx.emulator.stats();
+    assert_eq!(stats.requests(Op::PreflightUpload), 1);
+    assert_eq!(stats.requests(Op::CreateSession), 0);
+    assert_eq!(stats.requests(Op::UploadPart), 0);
 }
 
 #[tokio::test]
@@ -1019,6 +1024,7 @@ impl Fixture {
         let config = client_config(&self.emulator).read_timeout(None);
         Uploader::new(Client::new(config).expect("a client"))
             .min_file_size(1)
+            .direct_upload_threshold(0)
             .retry_pause(Duration::from_millis(20))
             .part_timeout(LIMIT)
             .request_timeout(LIMIT)
@@ -1274,6 +1280,7 @@ async fn a_slow_upload_that_keeps_moving_outlasts_the_read_timeout() {
     let source = SourceFile::new(32 * MIB + 5, 36);
     let file = Uploader::new(Client::new(config).expect("a client"))
         .min_file_size(1)
+        .direct_upload_threshold(0)
         .part_retries(0)
         .upload_path(source.path(), "0", "slow-link.bin")
         .await
@@ -1298,6 +1305,7 @@ async fn the_read_timeout_ends_a_stalled_body() {
     let source = SourceFile::new(32 * MIB + 5, 37);
     let uploader = Uploader::new(Client::new(config).expect("a client"))
         .min_file_size(1)
+        .direct_upload_threshold(0)
         .part_retries(0);
     let upload = uploader.upload_path(source.path(), "0", "stalled.bin");
     let error = bounded(upload).await.expect_err("the part times out");

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use super::conflict::ExistingItem;
 use crate::Error;
 
 /// The calls of an upload, as errors name them.
@@ -19,6 +20,9 @@ pub enum Step {
     Commit,
     /// Aborting the session.
     Abort,
+    /// Sending the file in one request (a direct upload, `POST /files/content` or
+    /// `/files/{id}/content`).
+    DirectUpload,
 }
 
 impl std::fmt::Display for Step {
@@ -29,6 +33,7 @@ impl std::fmt::Display for Step {
             Step::ListParts => "listing the stored parts",
             Step::Commit => "committing the upload session",
             Step::Abort => "aborting the upload session",
+            Step::DirectUpload => "uploading the file in one request",
         })
     }
 }
@@ -62,16 +67,61 @@ fn of_session(id: &Option<String>) -> Optional<'_> {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum UploadError {
-    /// The file is below the smallest size a chunked upload accepts. Nothing was sent.
+    /// The name is taken in the folder (`409 item_name_in_use`) and the
+    /// [conflict policy](super::ConflictPolicy) does not go past it: it is
+    /// [`Fail`](super::ConflictPolicy::Fail), the item in the way is a folder, or the
+    /// upload was a new version (a rename to a taken name). Found by the preflight check
+    /// or session creation, nothing was sent; found at the commit, the session is aborted
+    /// (unless [`abort_on_failure`](super::Uploader::abort_on_failure) is off).
     #[error(
-        "the file has {size} bytes, below the minimum of {minimum} bytes for a chunked upload \
-         (use Box's plain upload for small files); nothing was sent"
+        "cannot upload {target}: the name is taken by {existing}{}",
+        same_content(existing, source_sha1)
     )]
-    TooSmall {
-        /// The size of the source.
-        size: u64,
-        /// The smallest size allowed.
-        minimum: u64,
+    NameInUse {
+        /// What the upload was for: `"name" in folder ID` or `a new version of file ID`.
+        target: String,
+        /// The item that holds the name.
+        existing: Box<ExistingItem>,
+        /// The source's SHA-1 (hex), when it was known by then (after a direct upload,
+        /// or at the commit).
+        source_sha1: Option<String>,
+    },
+    /// The name was taken and the [conflict policy](super::ConflictPolicy) is
+    /// [`Skip`](super::ConflictPolicy::Skip): from
+    /// [`Outcome::into_file`](super::Outcome::into_file), which has no file to give.
+    #[error(
+        "not uploaded: the name is taken by {existing}, which was left as it is (ConflictPolicy::Skip)"
+    )]
+    Skipped {
+        /// The file that holds the name.
+        existing: Box<ExistingItem>,
+    },
+    /// The preflight check (`OPTIONS /files/content`) refused the upload: the folder does
+    /// not exist, the account has no room for the file, the name is not valid... Nothing
+    /// was read or sent.
+    #[error("the preflight check refused {target}; nothing was sent: {source}")]
+    PreflightRefused {
+        /// What the upload was for: `"name" in folder ID`.
+        target: String,
+        /// The error of the check.
+        #[source]
+        source: Box<oas_runtime::Error<serde_json::Value>>,
+    },
+    /// The file changed since its version was found (HTTP 412: its etag is no longer
+    /// the one sent in `if-match`), so the new version was not made: another client
+    /// changed it meanwhile.
+    #[error(
+        "file {file_id} changed after it was found (HTTP 412: its etag is no longer {etag}); \
+         the new version was not uploaded"
+    )]
+    FileChanged {
+        /// The file.
+        file_id: String,
+        /// The etag it had when it was found.
+        etag: String,
+        /// The error of the refused call.
+        #[source]
+        source: Box<Error>,
     },
     /// The source could not be opened or read.
     #[error("cannot {action} {}: {source}", path.as_ref().map_or_else(|| "the reader".to_string(), |p| p.display().to_string()))]
@@ -231,16 +281,16 @@ pub enum UploadError {
         /// The longest wait allowed.
         limit: Duration,
     },
-    /// The commit created a file (HTTP 201) that is not the source: its SHA-1 or size
-    /// differs. The file exists in Box, with the wrong content.
+    /// The commit (or the direct upload) created a file that is not the source: its
+    /// SHA-1 or size differs. The file exists in Box, with the wrong content.
     #[error(
-        "upload session {session_id} was committed as file {file_id}, but that file is not the \
-         source: its {field} is {got}, the source's is {expected}; the file exists in Box and \
-         is wrong"
+        "the upload{} was committed as file {file_id}, but that file is not the source: its \
+         {field} is {got}, the source's is {expected}; the file exists in Box and is wrong",
+        of_session(session_id)
     )]
     CommittedMismatch {
-        /// The session.
-        session_id: String,
+        /// The session; `None` for a direct upload.
+        session_id: Option<String>,
         /// The file the commit created.
         file_id: String,
         /// What differs: `SHA-1` or `size`.
@@ -250,31 +300,35 @@ pub enum UploadError {
         /// The file's value (`none` when the answer has none), escaped and bounded.
         got: String,
     },
-    /// The commit answered 201 (the file was created) with a body that does not decode or
-    /// names no file: the file exists, but which one and whether it is whole is unknown.
+    /// The commit (or the direct upload) answered that the file was created, with a body
+    /// that does not decode or names no file: the file exists, but which one and whether
+    /// it is whole is unknown.
     #[error(
-        "upload session {session_id} was committed (HTTP 201), but the answer is unreadable, \
-         so the file cannot be checked; look for it in Box. The answer: {body}"
+        "the upload{} was committed, but the answer is unreadable, so the file cannot be \
+         checked; look for it in Box. The answer: {body}",
+        of_session(session_id)
     )]
     CommittedUnreadable {
-        /// The session.
-        session_id: String,
+        /// The session; `None` for a direct upload.
+        session_id: Option<String>,
         /// The start of the answer, escaped and bounded.
         body: String,
     },
-    /// A new version whose content is the file's current content: the server kept
-    /// answering 202 to the commit although every part was processed, as Box does when
-    /// there is nothing to change. The file is as the source; the session is left as it
-    /// is (see [`Outcome::Unchanged`](super::Outcome::Unchanged)).
+    /// A new version whose content is the file's current content, from
+    /// [`Outcome::into_file`](super::Outcome::into_file): the file is as the source (see
+    /// [`Outcome::Unchanged`](super::Outcome::Unchanged)).
     #[error(
-        "a new version of file {file_id} was not committed: its content is unchanged (upload \
-         session {session_id} answered 202 with every part processed; it is left open)"
+        "a new version of file {file_id} was not committed: its content is unchanged{}",
+        session_id.as_ref().map_or_else(
+            || " (the SHA-1s are the same; nothing was sent)".to_string(),
+            |id| format!(" (upload session {id} answered 202 with every part processed; it is left open)"),
+        )
     )]
     Unchanged {
         /// The file.
         file_id: String,
-        /// The session.
-        session_id: String,
+        /// The session of a chunked new version, left open; `None` when nothing was sent.
+        session_id: Option<String>,
     },
     /// The commit was still answered 202 (processing) when the deadline passed. The
     /// session may still be committed: it is kept (see [`UploadError::SessionKept`]).
@@ -356,6 +410,26 @@ impl UploadError {
         }
     }
 
+    /// The item in the way, when the upload stopped at a name conflict
+    /// ([`NameInUse`](UploadError::NameInUse)).
+    pub fn name_in_use(&self) -> Option<&ExistingItem> {
+        match self.cause() {
+            UploadError::NameInUse { existing, .. } => Some(existing.as_ref()),
+            _ => None,
+        }
+    }
+
+    /// The HTTP status of the answer behind this error, if there is one (the preflight
+    /// check's included).
+    pub fn status(&self) -> Option<u16> {
+        match self.cause() {
+            UploadError::PreflightRefused { source, .. } => source.status(),
+            UploadError::FileChanged { source, .. } => source.status(),
+            other => other.api_error().and_then(Error::status),
+        }
+        .map(|status| status.as_u16())
+    }
+
     /// Whether the upload stopped because it was cancelled.
     pub fn is_cancelled(&self) -> bool {
         matches!(self.cause(), UploadError::Cancelled)
@@ -369,5 +443,13 @@ impl UploadError {
             | UploadError::CommitOutcomeUnknown { source, .. } => Some(source.as_ref()),
             _ => None,
         }
+    }
+}
+
+/// `; it has the same content`, when both SHA-1s are known and equal.
+fn same_content(existing: &ExistingItem, source_sha1: &Option<String>) -> &'static str {
+    match source_sha1 {
+        Some(sha1) if existing.has_sha1(sha1) => "; it has the same content",
+        _ => "",
     }
 }

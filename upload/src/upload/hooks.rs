@@ -52,8 +52,8 @@ impl Uploader {
 
     /// Shares a budget of requests with other uploads: each part takes one of `budget`'s
     /// permits before it is read and gives it back once the server answered it (so parts in
-    /// memory are bounded by the permits too), and each session creation and commit request
-    /// takes one while it is in flight. Uploaders (and other callers) given the same
+    /// memory are bounded by the permits too), and each direct upload, preflight check,
+    /// session creation and commit request takes one while it is in flight. Uploaders (and other callers) given the same
     /// semaphore never have more requests in flight together than its permits, whatever
     /// each one's [`concurrency`](Self::concurrency). A caller must not hold a permit while
     /// it waits for an upload that uses the same budget.

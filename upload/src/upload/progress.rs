@@ -19,11 +19,14 @@ pub enum Phase {
 ///
 /// Sent to the [callback](super::Uploader::on_progress) and the
 /// [channel](super::Uploader::progress_channel) once the session exists, after each part
-/// that was read and each part the server confirmed, and at each phase change.
+/// that was read and each part the server confirmed, and at each phase change. A direct
+/// upload (one request) reports as one part without a session: its hash pass as
+/// `read_bytes`, what it hands to the connection as `sent_bytes`, then
+/// [`Phase::Done`] with the part confirmed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Progress {
-    /// The upload session.
+    /// The upload session; empty for a direct upload.
     pub session_id: Arc<str>,
     /// The size of the file.
     pub total_bytes: u64,

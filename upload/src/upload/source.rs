@@ -1,5 +1,6 @@
-//! Where the bytes come from: a file (positional reads on a blocking thread) or an async
-//! reader of known size (sequential reads).
+//! Where the bytes come from: a file (positional reads on a blocking thread), an async
+//! reader of known size (sequential reads), or, for a direct upload of a reader, its
+//! bytes read into memory.
 
 use std::fmt;
 use std::fs::File;
@@ -8,8 +9,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
 use chrono::{DateTime, FixedOffset};
+use futures_util::stream::{self, BoxStream, StreamExt};
+use sha1::{Digest, Sha1};
 use tokio::io::{AsyncRead, AsyncReadExt};
 
 use super::error::UploadError;
@@ -106,14 +109,27 @@ pub(crate) enum Input<'a> {
     Reader {
         reader: Box<dyn AsyncRead + Unpin + Send + 'a>,
         size: u64,
+        /// Whether a byte was read: a reader cannot start over.
+        started: bool,
     },
+    /// A reader's bytes, read whole for a direct upload (whose `content-md5` header needs
+    /// the digest before the first byte is sent).
+    Memory(Bytes),
 }
+
+/// The size of the pieces a direct upload reads from a file and sends, and of the reads
+/// of the hash pass before it.
+const PIECE: usize = 256 * 1024;
 
 impl<'a> Input<'a> {
     /// Opens the source and records the file's size and modification time.
     pub(crate) async fn open(source: Source<'a>) -> Result<Input<'a>, UploadError> {
         match source.0 {
-            SourceKind::Reader { reader, size } => Ok(Input::Reader { reader, size }),
+            SourceKind::Reader { reader, size } => Ok(Input::Reader {
+                reader,
+                size,
+                started: false,
+            }),
             SourceKind::Path(path) => {
                 let opened = {
                     let path = path.clone();
@@ -156,18 +172,137 @@ impl<'a> Input<'a> {
         match self {
             Input::File { state, .. } => state.len,
             Input::Reader { size, .. } => *size,
+            Input::Memory(bytes) => bytes.len() as u64,
         }
     }
 
-    /// Whether a part can be read a second time (a file, not a reader).
+    /// Whether a part can be read a second time (a file or bytes, not a reader).
     pub(crate) fn can_read_again(&self) -> bool {
-        matches!(self, Input::File { .. })
+        !matches!(self, Input::Reader { .. })
+    }
+
+    /// Whether the whole source can still be read from its start: not a reader that was
+    /// read from.
+    pub(crate) fn can_start_over(&self) -> bool {
+        !matches!(self, Input::Reader { started: true, .. })
     }
 
     /// The file's path, if the source is a file.
     pub(crate) fn path(&self) -> Option<&Path> {
         match self {
             Input::File { path, .. } => Some(path),
+            Input::Reader { .. } | Input::Memory(_) => None,
+        }
+    }
+
+    /// A reader read whole into memory (at most its announced size, which the caller
+    /// bounds); a file as it is. A reader that ends early or has more bytes is
+    /// [`UploadError::SourceChanged`].
+    pub(crate) async fn into_memory(self) -> Result<Input<'a>, UploadError> {
+        let Input::Reader { size, .. } = &self else {
+            return Ok(self);
+        };
+        let len = usize::try_from(*size).map_err(|_| UploadError::SourceChanged {
+            what: format!("the reader's {size} bytes do not fit in memory"),
+        })?;
+        let mut input = self;
+        let buffer = input.read_part(BytesMut::new(), 0, len).await?;
+        input.check_unchanged().await?;
+        Ok(Input::Memory(buffer.freeze()))
+    }
+
+    /// The SHA-1 of the whole source, read from its start (a file in pieces on a blocking
+    /// thread, after which it must be unchanged); `on_read` gets the bytes read so far.
+    /// A reader cannot be read twice: [`into_memory`](Self::into_memory) it first.
+    pub(crate) async fn sha1(
+        &mut self,
+        on_read: impl Fn(u64) + Send + 'static,
+    ) -> Result<[u8; 20], UploadError> {
+        match self {
+            Input::Memory(bytes) => {
+                let bytes = bytes.clone();
+                let len = bytes.len() as u64;
+                let digest = tokio::task::spawn_blocking(move || Sha1::digest(&bytes).into())
+                    .await
+                    .map_err(internal)?;
+                on_read(len);
+                Ok(digest)
+            }
+            Input::File { path, file, state } => {
+                let (file, len) = (file.clone(), state.len);
+                let hashed = tokio::task::spawn_blocking(move || {
+                    let mut hasher = Sha1::new();
+                    let mut buffer = vec![0u8; PIECE];
+                    let mut offset = 0;
+                    while offset < len {
+                        let n = (len - offset).min(PIECE as u64) as usize;
+                        read_exact_at(&file, &mut buffer[..n], offset).map_err(|e| (offset, e))?;
+                        hasher.update(&buffer[..n]);
+                        offset += n as u64;
+                        on_read(offset);
+                    }
+                    Ok::<[u8; 20], (u64, io::Error)>(hasher.finalize().into())
+                })
+                .await
+                .map_err(internal)?;
+                let digest = hashed.map_err(|(offset, source)| {
+                    if source.kind() == io::ErrorKind::UnexpectedEof {
+                        UploadError::SourceChanged {
+                            what: format!(
+                                "{} ended before byte {} while it was hashed",
+                                path.display(),
+                                state.len
+                            ),
+                        }
+                    } else {
+                        UploadError::Io {
+                            path: Some(path.clone()),
+                            action: format!("read bytes from {offset} of"),
+                            source,
+                        }
+                    }
+                })?;
+                self.check_unchanged().await?;
+                Ok(digest)
+            }
+            Input::Reader { .. } => Err(UploadError::Internal {
+                what: "a reader was to be hashed before it is sent".into(),
+            }),
+        }
+    }
+
+    /// The whole source as a stream of pieces, for a direct upload: a file read from its
+    /// start (the handle opened at the start, so the bytes are those hashed unless the
+    /// file was changed in place), or bytes sliced without a copy. `None` for a reader.
+    pub(crate) fn content(&self) -> Option<BoxStream<'static, io::Result<Bytes>>> {
+        match self {
+            Input::Memory(bytes) => {
+                let bytes = bytes.clone();
+                let pieces = (0..bytes.len())
+                    .step_by(PIECE)
+                    .map(move |at| Ok(bytes.slice(at..bytes.len().min(at + PIECE))));
+                Some(stream::iter(pieces.collect::<Vec<_>>()).boxed())
+            }
+            Input::File { file, state, .. } => {
+                let (file, len) = (file.clone(), state.len);
+                let pieces = stream::try_unfold(0u64, move |offset| {
+                    let file = file.clone();
+                    async move {
+                        if offset >= len {
+                            return Ok(None);
+                        }
+                        let n = (len - offset).min(PIECE as u64) as usize;
+                        let piece = tokio::task::spawn_blocking(move || {
+                            let mut piece = vec![0u8; n];
+                            read_exact_at(&file, &mut piece, offset).map(|()| piece)
+                        })
+                        .await
+                        .map_err(io::Error::other)??;
+                        Ok(Some((Bytes::from(piece), offset + n as u64)))
+                    }
+                });
+                Some(pieces.boxed())
+            }
             Input::Reader { .. } => None,
         }
     }
@@ -194,7 +329,7 @@ impl<'a> Input<'a> {
         } else {
             buffer.resize(len, 0);
         }
-        let last = offset + len as u64 - 1;
+        let last = (offset + len as u64).saturating_sub(1);
         match self {
             Input::File { path, file, state } => {
                 let file = file.clone();
@@ -239,8 +374,27 @@ impl<'a> Input<'a> {
                     }),
                 }
             }
-            Input::Reader { reader, size } => match reader.read_exact(&mut buffer).await {
-                Ok(_) => Ok(buffer),
+            Input::Memory(bytes) => {
+                let start = usize::try_from(offset).unwrap_or(usize::MAX);
+                match bytes.get(start..start.saturating_add(len)) {
+                    Some(piece) => {
+                        buffer.copy_from_slice(piece);
+                        Ok(buffer)
+                    }
+                    None => Err(UploadError::Internal {
+                        what: format!("bytes {offset}-{last} are past the source's end"),
+                    }),
+                }
+            }
+            Input::Reader {
+                reader,
+                size,
+                started,
+            } => match reader.read_exact(&mut buffer).await {
+                Ok(_) => {
+                    *started = true;
+                    Ok(buffer)
+                }
                 Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
                     Err(UploadError::SourceChanged {
                         what: format!(
@@ -285,7 +439,8 @@ impl<'a> Input<'a> {
                     }),
                 }
             }
-            Input::Reader { reader, size } => {
+            Input::Memory(_) => Ok(()),
+            Input::Reader { reader, size, .. } => {
                 let mut probe = [0u8; 1];
                 match reader.read(&mut probe).await {
                     Ok(0) => Ok(()),

@@ -50,14 +50,17 @@ pub fn client_config(emulator: &Emulator) -> Config {
     Config::bearer("test-token")
         .base_url(&servers::UPLOAD, emulator.upload_url())
         .base_url(&servers::UPLOAD_SESSION, emulator.upload_url())
+        .base_url(&servers::API, emulator.api_url())
         .retry(retry)
 }
 
 impl Fixture {
-    /// An uploader for tests: no minimum size, short pauses.
+    /// An uploader for tests of the chunked upload: no minimum size, every non-empty file
+    /// in parts (no direct uploads), short pauses.
     pub fn uploader(&self) -> Uploader {
         Uploader::new(self.client.clone())
             .min_file_size(1)
+            .direct_upload_threshold(0)
             .retry_pause(Duration::from_millis(20))
     }
 

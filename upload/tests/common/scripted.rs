@@ -14,7 +14,7 @@ use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use axum::routing::{get, post};
+use axum::routing::{get, options, post};
 use box_upload::{Client, Config, RetryPolicy, Uploader, servers};
 use serde_json::{Value, json};
 use sha1::{Digest, Sha1};
@@ -28,6 +28,8 @@ pub enum Call {
     List,
     Commit,
     Abort,
+    /// `OPTIONS /files/content`, the preflight check: accepted unless scripted.
+    Preflight,
 }
 
 /// One answer: a status, headers and a body.
@@ -154,12 +156,13 @@ impl Scripted {
             )
             .route(&format!("{session}/parts"), get(list_parts))
             .route(&format!("{session}/commit"), post(commit))
+            .route("/api/2.0/files/content", options(preflight))
             .with_state(shared.clone());
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
         Scripted { base, shared }
     }
 
-    /// The upload root, for both upload servers.
+    /// The upload root, for both upload servers (and the API server's preflight check).
     pub fn url(&self) -> &str {
         &self.base
     }
@@ -176,14 +179,17 @@ impl Scripted {
         let config = Config::bearer("scripted-token")
             .base_url(&servers::UPLOAD, self.url())
             .base_url(&servers::UPLOAD_SESSION, self.url())
+            .base_url(&servers::API, self.url())
             .retry(retry);
         Client::new(config).expect("a client")
     }
 
-    /// An uploader of this server for tests: no minimum size, short pauses and limits.
+    /// An uploader of this server for tests: no minimum size, every non-empty file in
+    /// parts, short pauses and limits.
     pub fn uploader(&self) -> Uploader {
         Uploader::new(self.client())
             .min_file_size(1)
+            .direct_upload_threshold(0)
             .retry_pause(Duration::from_millis(10))
             .request_timeout(Duration::from_secs(5))
             .part_timeout(Duration::from_secs(5))
@@ -408,6 +414,18 @@ async fn abort_session(State(state): Shared_, request: Request) -> Response {
         .status(StatusCode::NO_CONTENT)
         .body(Body::empty())
         .unwrap()
+}
+
+async fn preflight(State(state): Shared_, request: Request) -> Response {
+    let uri = request.uri().to_string();
+    if let Some(answer) = scripted(&state, Call::Preflight, &uri) {
+        return answer;
+    }
+    let base = state.lock().unwrap().base.clone();
+    json_answer(
+        StatusCode::OK,
+        json!({"upload_url": format!("{base}/files/content"), "upload_token": "scripted-upload-token"}),
+    )
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -2,7 +2,6 @@
 //! requests, resuming interrupted uploads automatically. See `box-upload --help`.
 
 mod connect;
-mod direct;
 mod display;
 mod folders;
 mod report;
@@ -107,6 +106,17 @@ pub enum OnConflict {
     Skip,
     /// The source becomes a new version of the file in the way.
     NewVersion,
+}
+
+impl OnConflict {
+    /// The engine's policy, for a name taken by another upload meanwhile.
+    fn policy(self) -> box_upload::ConflictPolicy {
+        match self {
+            OnConflict::Fail => box_upload::ConflictPolicy::Fail,
+            OnConflict::Skip => box_upload::ConflictPolicy::Skip,
+            OnConflict::NewVersion => box_upload::ConflictPolicy::NewVersion,
+        }
+    }
 }
 
 #[tokio::main]

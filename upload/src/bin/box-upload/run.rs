@@ -81,7 +81,9 @@ pub async fn run(args: Args) -> Exit {
         .concurrency(concurrency)
         .request_budget(budget.clone())
         .cancel_token(cancel.clone())
-        .min_file_size(args.chunked_from.clamp(1, MIN_FILE_SIZE));
+        .min_file_size(args.chunked_from.clamp(1, MIN_FILE_SIZE))
+        .direct_upload_threshold(args.chunked_from.max(1))
+        .on_conflict(args.on_conflict.policy());
     let context = Context {
         uploader,
         budget,

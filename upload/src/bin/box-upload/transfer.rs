@@ -14,7 +14,6 @@ use tokio::io::AsyncReadExt;
 use tokio::sync::Semaphore;
 
 use crate::OnConflict;
-use crate::direct::{self, Direct};
 use crate::display::{Display, FileProgress};
 use crate::folders::{Existing, Listing};
 use crate::report::{FileReport, Outcome};
@@ -126,121 +125,61 @@ impl Context {
                 Ok((Sent::File(Box::new(committed), Outcome::Uploaded), None))
             }
             Target::Version { file_id } => {
-                let sent = self
-                    .send(
-                        file,
-                        Destination::version(file_id),
-                        None,
-                        None,
-                        progress,
-                        notes,
-                    )
-                    .await?;
+                let destination = Destination::version(file_id);
+                let sent = self.send(file, destination, progress, notes).await?;
                 Ok((sent, None))
             }
-            Target::Folder { folder_id, listing } => match listing.get(&file.name) {
-                None => {
-                    let destination = Destination::folder(folder_id, &file.name);
-                    let sent = self
-                        .send(file, destination, None, None, progress, notes)
-                        .await?;
-                    Ok((sent, None))
-                }
-                Some(Existing::File { id, sha1, etag }) => {
-                    let own = sha1_of(&file.path)
-                        .await
-                        .map_err(|e| Failure::Failed(format!("cannot be read: {e}")))?;
-                    if sha1
-                        .as_deref()
-                        .is_some_and(|s| s.eq_ignore_ascii_case(&own))
-                    {
-                        return Ok((
-                            Sent::Unchanged {
-                                file_id: id.clone(),
-                            },
-                            Some(own),
-                        ));
-                    }
-                    match self.on_conflict {
-                        OnConflict::Fail => Err(Failure::Failed(format!(
-                            "the name is taken by file {} with other content (use \
-                             --on-conflict new-version or skip)",
+            Target::Folder { folder_id, listing } => {
+                let destination = Destination::folder(folder_id, &file.name);
+                let Some(existing) = listing.get(&file.name) else {
+                    let sent = self.send(file, destination, progress, notes).await?;
+                    return Ok((sent, None));
+                };
+                let (id, sha1) = match existing {
+                    Existing::File { id, sha1, .. } => (id, sha1),
+                    Existing::Folder { id } | Existing::Other { id } => {
+                        return Err(Failure::Failed(format!(
+                            "the name is taken by folder or item {} in the destination",
                             ServerText::new(id)
-                        ))),
-                        OnConflict::Skip => Err(Failure::Skipped {
-                            file_id: id.clone(),
-                            sha1: sha1.clone(),
-                        }),
-                        OnConflict::NewVersion => {
-                            let destination = Destination::version(id);
-                            let sent = self
-                                .send(
-                                    file,
-                                    destination,
-                                    etag.as_deref(),
-                                    Some(own.clone()),
-                                    progress,
-                                    notes,
-                                )
-                                .await?;
-                            Ok((sent, Some(own)))
-                        }
+                        )));
+                    }
+                };
+                let own = sha1_of(&file.path)
+                    .await
+                    .map_err(|e| Failure::Failed(format!("cannot be read: {e}")))?;
+                if sha1
+                    .as_deref()
+                    .is_some_and(|s| s.eq_ignore_ascii_case(&own))
+                {
+                    let file_id = id.clone();
+                    return Ok((Sent::Unchanged { file_id }, Some(own)));
+                }
+                match self.on_conflict {
+                    OnConflict::Fail => Err(Failure::Failed(format!(
+                        "the name is taken by file {} with other content (use \
+                         --on-conflict new-version or skip)",
+                        ServerText::new(id)
+                    ))),
+                    OnConflict::Skip => Err(Failure::Skipped {
+                        file_id: id.clone(),
+                        sha1: sha1.clone(),
+                    }),
+                    // The engine meets the name taken and sends a new version of the file
+                    // that holds it, at the version it found (`if-match`).
+                    OnConflict::NewVersion => {
+                        let sent = self.send(file, destination, progress, notes).await?;
+                        Ok((sent, Some(own)))
                     }
                 }
-                Some(Existing::Folder { id } | Existing::Other { id }) => {
-                    Err(Failure::Failed(format!(
-                        "the name is taken by folder or item {} in the destination",
-                        ServerText::new(id)
-                    )))
-                }
-            },
+            }
         }
     }
 
-    /// Sends `file` to `destination`: in one request below the chunked threshold, in
-    /// parts (resumed when a state entry says so) from it.
+    /// Sends `file` to `destination` through the engine: in one request below the
+    /// chunked threshold; in parts from it, resuming the session a state entry names when
+    /// its source is unchanged and the session still exists, or else recording the new
+    /// session before its first part.
     async fn send(
-        &self,
-        file: &LocalFile,
-        destination: Destination,
-        etag: Option<&str>,
-        sha1: Option<String>,
-        progress: &FileProgress,
-        notes: &mut Vec<String>,
-    ) -> Result<Sent, Failure> {
-        if file.size < self.chunked_from {
-            let sha1 = match sha1 {
-                Some(sha1) => sha1,
-                None => sha1_of(&file.path)
-                    .await
-                    .map_err(|e| Failure::Failed(format!("cannot be read: {e}")))?,
-            };
-            let to = match &destination {
-                Destination::Folder { folder_id, name } => Direct::New { folder_id, name },
-                Destination::Version { file_id } => Direct::Version {
-                    file_id,
-                    name: &file.name,
-                    etag,
-                },
-            };
-            let permit = self.budget.acquire().await;
-            let sent = direct::send(self.uploader.client(), &file.path, &sha1, file.modified, to)
-                .await
-                .map_err(Failure::Failed)?;
-            drop(permit);
-            let outcome = match destination {
-                Destination::Folder { .. } => Outcome::Uploaded,
-                Destination::Version { .. } => Outcome::NewVersion,
-            };
-            return Ok(Sent::File(Box::new(sent), outcome));
-        }
-        self.send_in_parts(file, destination, progress, notes).await
-    }
-
-    /// A chunked upload that resumes the session a state entry names, when its source is
-    /// unchanged and the session still exists; else a new one, recorded before its first
-    /// part.
-    async fn send_in_parts(
         &self,
         file: &LocalFile,
         destination: Destination,
@@ -255,7 +194,11 @@ impl Context {
         let stamp =
             stamp_now(&file.path).map_err(|e| Failure::Failed(format!("cannot be read: {e}")))?;
         let uploader = self.with_progress(progress);
-        if let Some(store) = &self.store {
+        let store = self
+            .store
+            .as_ref()
+            .filter(|_| file.size >= self.chunked_from);
+        if let Some(store) = store {
             match self
                 .resume_recorded(store, &key, &stamp, &uploader, notes)
                 .await
@@ -266,7 +209,7 @@ impl Context {
                 Resumed::No => {}
             }
         }
-        let uploader = match &self.store {
+        let uploader = match store {
             Some(store) => {
                 let store = store.clone();
                 let key = key.clone();
@@ -284,25 +227,30 @@ impl Context {
             None => uploader,
         };
         let result = match &destination {
-            Destination::Folder { folder_id, name } => uploader
-                .upload_path(&file.path, folder_id, name)
-                .await
-                .map(|file| Sent::File(Box::new(file), Outcome::Uploaded)),
-            Destination::Version { file_id } => uploader
-                .upload_version(&file.path, file_id, None)
-                .await
-                .and_then(|outcome| match outcome {
-                    EngineOutcome::Committed(file) => {
-                        Ok(Sent::File(Box::new(file), Outcome::NewVersion))
-                    }
-                    EngineOutcome::Unchanged { file_id, .. } => Ok(Sent::Unchanged { file_id }),
-                    other => Err(UploadError::Internal {
-                        what: format!("an outcome this tool does not know: {other:?}"),
-                    }),
-                }),
+            Destination::Folder { folder_id, name } => {
+                uploader
+                    .upload(Source::path(&file.path), folder_id, name)
+                    .await
+            }
+            Destination::Version { file_id } => {
+                uploader.upload_version(&file.path, file_id, None).await
+            }
         };
-        self.settle(&key, result.as_ref().err());
-        result.map_err(|e| Failure::Failed(describe(&e)))
+        if store.is_some() {
+            self.settle(&key, result.as_ref().err());
+        }
+        match result.map_err(|e| Failure::Failed(describe(&e)))? {
+            EngineOutcome::Uploaded(file) => Ok(Sent::File(Box::new(file), Outcome::Uploaded)),
+            EngineOutcome::NewVersion(file) => Ok(Sent::File(Box::new(file), Outcome::NewVersion)),
+            EngineOutcome::Unchanged { file_id, .. } => Ok(Sent::Unchanged { file_id }),
+            EngineOutcome::Skipped { existing } => Err(Failure::Skipped {
+                file_id: existing.id,
+                sha1: existing.sha1,
+            }),
+            other => Err(Failure::Failed(format!(
+                "an outcome this tool does not know: {other:?}"
+            ))),
+        }
     }
 
     /// Resumes the session recorded for `key`, if there is one that fits.

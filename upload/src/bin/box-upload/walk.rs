@@ -2,7 +2,6 @@
 //! there, walked without following symbolic links.
 
 use std::path::{Path, PathBuf};
-use std::time::SystemTime;
 
 /// A local file to upload.
 #[derive(Debug, Clone)]
@@ -15,7 +14,6 @@ pub struct LocalFile {
     /// destination folder itself).
     pub folder: Vec<String>,
     pub size: u64,
-    pub modified: SystemTime,
 }
 
 /// An entry left out, and why.
@@ -70,7 +68,6 @@ impl Plan {
             name: own_name,
             folder: Vec::new(),
             size: meta.len(),
-            modified: meta.modified().unwrap_or(SystemTime::UNIX_EPOCH),
         });
         Ok(())
     }
@@ -140,7 +137,6 @@ impl Plan {
                     name,
                     folder: names,
                     size: meta.len(),
-                    modified: meta.modified().unwrap_or(SystemTime::UNIX_EPOCH),
                 });
             }
             Err(e) => self.skipped.push(Skipped {

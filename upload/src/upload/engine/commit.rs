@@ -11,9 +11,10 @@ use oas_runtime::ServerText;
 use tokio::time::timeout;
 
 use super::super::Uploader;
+use super::super::conflict::name_taken;
 use super::super::error::{Step, UploadError};
 use super::session::Session;
-use super::{hex, is_code, wait};
+use super::{Target, hex, is_code, wait};
 use crate::{
     CommitUploadSessionBody, CommitUploadSessionBodyAttributes, CommitUploadSessionRequest,
     CommitUploadSessionResponse, Error, FileFull, Files, RetryPolicy, UploadPart,
@@ -70,16 +71,22 @@ struct Tries {
 }
 
 impl Uploader {
-    /// Commits until the file is created, the deadline passes, or a fatal error. `version`:
-    /// the session is a new version's, which Box may answer 202 for ever when unchanged.
+    /// Commits until the file is created, the deadline passes, or a fatal error. `target`:
+    /// what the session is for (`None`: resumed); a new version's may be answered 202 for
+    /// ever when unchanged, and may have to still be at an etag (`if-match`).
     pub(super) async fn commit(
         &self,
         session: &Session,
         parts: Vec<UploadPart>,
         digest: [u8; 20],
         content_modified_at: Option<DateTime<FixedOffset>>,
-        version: bool,
+        target: Option<&Target<'_>>,
     ) -> Result<Committed, UploadError> {
+        let version = target.and_then(Target::version_of).is_some();
+        let if_match = match target {
+            Some(Target::Version { if_match, .. }) => if_match.map(str::to_string),
+            _ => None,
+        };
         let expected_sha1 = hex(&digest);
         let digest = format!("sha={}", BASE64.encode(digest));
         let attributes = content_modified_at.map(|t| CommitUploadSessionBodyAttributes {
@@ -92,7 +99,7 @@ impl Uploader {
         loop {
             let request = CommitUploadSessionRequest {
                 digest: digest.clone(),
-                if_match: None,
+                if_match: if_match.clone(),
                 if_none_match: None,
                 body: CommitUploadSessionBody {
                     parts: parts.clone(),
@@ -107,7 +114,9 @@ impl Uploader {
             drop(permit);
             let next = match answer {
                 Ok(Ok(CommitUploadSessionResponse::Created(files))) => {
-                    Next::Done(check_committed(session, files, &expected_sha1).map(Committed::File))
+                    let checked =
+                        check_created(files, &expected_sha1, session.size, Some(&session.id));
+                    Next::Done(checked.map(Committed::File))
                 }
                 Ok(Ok(CommitUploadSessionResponse::Accepted { retry_after })) => {
                     let waited = start.elapsed();
@@ -122,10 +131,13 @@ impl Uploader {
                     )
                     .await
                 }
-                Ok(Err(e)) => {
-                    self.refused(session, e, deadline, &policy, &mut tries)
-                        .await
-                }
+                Ok(Err(e)) => match refusal(e, target, &expected_sha1) {
+                    Ok(e) => {
+                        self.refused(session, e, deadline, &policy, &mut tries)
+                            .await
+                    }
+                    Err(final_error) => Next::Done(Err(final_error)),
+                },
                 Err(_elapsed)
                     if tries.failures < COMMIT_FAILURE_RETRIES && !wait::passed(deadline) =>
                 {
@@ -237,7 +249,7 @@ impl Uploader {
             // The file was created: never abort after it.
             let body = decode.snippet().unwrap_or_default();
             return Next::Done(Err(UploadError::CommittedUnreadable {
-                session_id: session.id.clone(),
+                session_id: Some(session.id.clone()),
                 body: ServerText::new(body).max_len(UNREADABLE_LEN).to_string(),
             }));
         }
@@ -323,22 +335,62 @@ fn kept(session: &Session, error: UploadError) -> UploadError {
     }
 }
 
-/// The file a 201 names, if it is the source: its SHA-1 and size.
-fn check_committed(
-    session: &Session,
+/// The refusals of a commit that end it with their own error: the name is taken
+/// ([`UploadError::NameInUse`]), or the file is no longer at the etag of `if-match`
+/// ([`UploadError::FileChanged`]). Any other error is given back as it is.
+fn refusal(
+    error: Error,
+    target: Option<&Target<'_>>,
+    source_sha1: &str,
+) -> Result<Error, UploadError> {
+    let shown = target.map_or_else(|| "the resumed upload".to_string(), Target::to_string);
+    if let Some(existing) = name_taken(&error) {
+        return Err(UploadError::NameInUse {
+            target: shown,
+            existing: Box::new(existing),
+            source_sha1: Some(source_sha1.to_string()),
+        });
+    }
+    match target {
+        Some(Target::Version {
+            file_id,
+            if_match: Some(etag),
+            ..
+        }) if error.status().map(|s| s.as_u16()) == Some(412) => {
+            Err(file_changed(file_id, etag, error))
+        }
+        _ => Ok(error),
+    }
+}
+
+/// [`UploadError::FileChanged`]: `file_id` is no longer at `etag`, as `error` says.
+pub(super) fn file_changed(file_id: &str, etag: &str, error: Error) -> UploadError {
+    UploadError::FileChanged {
+        file_id: ServerText::new(file_id).to_string(),
+        etag: ServerText::new(etag).to_string(),
+        source: Box::new(error),
+    }
+}
+
+/// The file an answer of a commit or a direct upload names, if it is the source: its
+/// SHA-1 and `size`.
+pub(super) fn check_created(
     files: Files,
     expected_sha1: &str,
+    size: u64,
+    session_id: Option<&str>,
 ) -> Result<FileFull, UploadError> {
+    let session_id = session_id.map(str::to_string);
     let Some(file) = files.entries.as_ref().and_then(|entries| entries.first()) else {
         return Err(UploadError::CommittedUnreadable {
-            session_id: session.id.clone(),
+            session_id,
             body: ServerText::new(&format!("{files:?}"))
                 .max_len(UNREADABLE_LEN)
                 .to_string(),
         });
     };
     let differs = |field, expected: String, got: Option<String>| UploadError::CommittedMismatch {
-        session_id: session.id.clone(),
+        session_id: session_id.clone(),
         file_id: ServerText::new(&file.id).to_string(),
         field,
         expected,
@@ -355,9 +407,9 @@ fn check_committed(
             file.sha1.clone(),
         ));
     }
-    if file.size != i64::try_from(session.size).ok() {
+    if file.size != i64::try_from(size).ok() {
         let got = file.size.map(|size| size.to_string());
-        return Err(differs("size", session.size.to_string(), got));
+        return Err(differs("size", size.to_string(), got));
     }
     Ok(file.clone())
 }

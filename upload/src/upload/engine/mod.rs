@@ -1,11 +1,16 @@
-//! The flow of one upload, one module per phase: the session and its calls (`session`),
+//! The flow of one upload, one module per phase. Which way a source goes, and what a
+//! name conflict leads to (`route`); the preflight check (`preflight`); a small file in
+//! one request (`direct`). A big file in parts: the session and its calls (`session`),
 //! creating it or listing what a resumed one holds (`start`), reading and sending the parts
-//! (`parts`), the commit (`commit`), and after a failure, abort or keep (`cleanup`); every
+//! (`parts`), the commit (`commit`), and after a failure, abort or keep (`cleanup`). Every
 //! wait in between is bounded in one place (`wait`).
 
 mod cleanup;
 mod commit;
+mod direct;
 mod parts;
+mod preflight;
+mod route;
 mod session;
 mod start;
 mod wait;
@@ -31,6 +36,7 @@ use session::Session;
 use start::list_all_parts;
 
 /// Where a new upload goes.
+#[derive(Debug, Clone, Copy)]
 pub(crate) enum Target<'a> {
     Folder {
         folder_id: &'a str,
@@ -38,8 +44,21 @@ pub(crate) enum Target<'a> {
     },
     Version {
         file_id: &'a str,
+        /// A new name, or `None` to keep the file's.
         name: Option<&'a str>,
+        /// The etag the file must still have (`if-match`).
+        if_match: Option<&'a str>,
     },
+}
+
+impl Target<'_> {
+    /// The file a new version is for.
+    fn version_of(&self) -> Option<&str> {
+        match self {
+            Target::Version { file_id, .. } => Some(file_id),
+            Target::Folder { .. } => None,
+        }
+    }
 }
 
 /// As error messages name it: `"name" in folder ID` or `a new version of file ID`.
@@ -76,17 +95,13 @@ impl Uploader {
         }
     }
 
-    /// A new upload: check the size, create the session, upload, commit.
+    /// A new chunked upload: create the session, upload, commit.
     pub(crate) async fn upload_new(
         &self,
-        mut input: Input<'_>,
+        input: &mut Input<'_>,
         target: Target<'_>,
     ) -> Result<Outcome, UploadError> {
         let size = input.size();
-        let minimum = self.options.min_file_size.max(1);
-        if size < minimum {
-            return Err(UploadError::TooSmall { size, minimum });
-        }
         let span = tracing::info_span!(
             "upload",
             size,
@@ -139,16 +154,13 @@ impl Uploader {
             };
             // Recorded by the caller before the first part, so a crash leaves it resumable.
             self.options.session_created(&session.info());
-            let version = match target {
-                Target::Version { file_id, .. } => Some(file_id),
-                Target::Folder { .. } => None,
-            };
-            let committed = self.run_guarded(session.clone(), &mut input, None, version);
-            Ok(match committed.await? {
-                Committed::File(file) => Outcome::Committed(file),
-                Committed::Unchanged => Outcome::Unchanged {
-                    file_id: version.unwrap_or_default().to_string(),
-                    session_id: session.id.clone(),
+            let committed = self.run_guarded(session.clone(), input, None, Some(&target));
+            Ok(match (committed.await?, target.version_of()) {
+                (Committed::File(file), None) => Outcome::Uploaded(file),
+                (Committed::File(file), Some(_)) => Outcome::NewVersion(file),
+                (Committed::Unchanged, file_id) => Outcome::Unchanged {
+                    file_id: file_id.unwrap_or_default().to_string(),
+                    session_id: Some(session.id.clone()),
                 },
             })
         }
@@ -219,13 +231,13 @@ impl Uploader {
 
     /// Runs the session to its end; on failure aborts it or keeps it, as the options say
     /// (a resumed session, `stored` given, is never aborted: it was kept to be finished).
-    /// `version`: the file a new version is for.
+    /// `target`: what a new upload is for (`None` when resuming).
     async fn run_guarded(
         &self,
         session: Arc<Session>,
         input: &mut Input<'_>,
         stored: Option<BTreeMap<u64, UploadPart>>,
-        version: Option<&str>,
+        target: Option<&Target<'_>>,
     ) -> Result<Committed, UploadError> {
         let mut guard = DropGuard {
             session: self.options.abort_on_cancel.then(|| session.clone()),
@@ -233,7 +245,7 @@ impl Uploader {
         };
         let resuming = stored.is_some();
         let result = self
-            .run_session(&session, input, stored.unwrap_or_default(), version)
+            .run_session(&session, input, stored.unwrap_or_default(), target)
             .await;
         let result = match result {
             Ok(committed) => Ok(committed),
@@ -249,7 +261,7 @@ impl Uploader {
         session: &Arc<Session>,
         input: &mut Input<'_>,
         stored: BTreeMap<u64, UploadPart>,
-        version: Option<&str>,
+        target: Option<&Target<'_>>,
     ) -> Result<Committed, UploadError> {
         let mut reporter = Reporter {
             state: Progress {
@@ -273,7 +285,7 @@ impl Uploader {
         reporter.emit();
         let modified = input.content_modified_at();
         let committed = self
-            .commit(session, parts, digest, modified, version.is_some())
+            .commit(session, parts, digest, modified, target)
             .await?;
         reporter.state.phase = Phase::Done;
         reporter.emit();
@@ -325,6 +337,7 @@ fn gone_or(error: Error, session_id: &str, step: Step) -> UploadError {
     }
 }
 
+/// Whether `error` is an answer of `status` with error code `code`.
 fn is_code(error: &Error, status: u16, code: &str) -> bool {
     error.api().is_some_and(|api| {
         api.status.as_u16() == status

@@ -464,8 +464,9 @@ fn check_answer(
     Ok(part)
 }
 
-/// The default part timeout for parts of `part_size` bytes.
-fn default_part_timeout(part_size: u64) -> Duration {
+/// The default part timeout for parts of `part_size` bytes (and for a direct upload of
+/// that many).
+pub(super) fn default_part_timeout(part_size: u64) -> Duration {
     PART_TIMEOUT_BASE.saturating_add(Duration::from_secs(part_size / PART_TIMEOUT_THROUGHPUT))
 }
 

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use super::super::Uploader;
+use super::super::conflict::name_taken;
 use super::super::error::{Step, UploadError};
 use super::session::Session;
 use super::{Failure, Target, gone_or, wait, within};
@@ -41,7 +42,7 @@ impl Uploader {
                             })
                             .await
                     }
-                    Target::Version { file_id, name } => {
+                    Target::Version { file_id, name, .. } => {
                         self.client
                             .create_upload_session_for_file(
                                 file_id,
@@ -63,6 +64,13 @@ impl Uploader {
                 Ok(Err(e)) => Some(e),
                 Err(_elapsed) => None,
             };
+            if let Some(existing) = error.as_ref().and_then(name_taken) {
+                return Err(UploadError::NameInUse {
+                    target: target.to_string(),
+                    existing: Box::new(existing),
+                    source_sha1: None,
+                });
+            }
             // A 5xx, a lost answer or a timeout may hide a session that was created: it is
             // left unused (it holds nothing, and expires), which beats failing the upload.
             let policy = self.client.runtime().retry_policy();
