@@ -83,6 +83,17 @@ pub enum FolderError {
     },
 }
 
+impl FolderError {
+    /// Whether the server refused the credentials (401).
+    pub fn is_unauthorized(&self) -> bool {
+        let source = match self {
+            FolderError::List { source, .. } | FolderError::Create { source, .. } => source,
+            _ => return false,
+        };
+        source.status().is_some_and(|s| s.as_u16() == 401)
+    }
+}
+
 /// Reads every page of folder `folder_id` (marker paging, which has no largest offset).
 pub async fn list(
     client: &Client,

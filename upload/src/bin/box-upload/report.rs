@@ -78,17 +78,18 @@ impl FileReport {
         }
     }
 
-    /// The summary line: outcome, id, size, SHA-1, name and path (the server's texts
-    /// escaped: a name may hold terminal escapes).
+    /// The summary line: outcome, id, size, SHA-1, the name in Box and the local path
+    /// (every text escaped: a name may hold terminal escapes).
     pub fn line(&self) -> String {
         let id = self.id.as_deref().map(ServerText::new);
         let sha1 = self.sha1.as_deref().map(ServerText::new);
         let mut line = format!(
-            "{:<11} {:>12} {:>14} {:<40} {}",
+            "{:<11} {:>12} {:>14} {:<40} {} from {}",
             self.outcome.label(),
             id.map_or_else(|| "-".to_string(), |id| id.to_string()),
             format!("{} B", self.size),
             sha1.map_or_else(|| "-".to_string(), |s| s.to_string()),
+            ServerText::new(&self.name),
             shown_path(&self.path),
         );
         if let Some(error) = &self.error {
@@ -185,9 +186,11 @@ mod tests {
         );
         let hostile = FileReport {
             id: Some("1\u{1b}[2J".into()),
+            name: "\u{1b}]0;evil\u{7}.bin".into(),
             ..FileReport::failed("/x".into(), "x".into(), 0, "gone".into())
         };
         assert!(!hostile.line().contains('\u{1b}'), "{}", hostile.line());
+        assert!(hostile.line().contains(r"\u{1b}]0;evil\u{7}.bin from /x"));
         assert!(hostile.line().ends_with("/x: gone"));
         assert!(!Outcome::Failed.is_success() && Outcome::Skipped.is_success());
     }

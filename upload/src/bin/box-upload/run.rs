@@ -20,6 +20,9 @@ use crate::state::Store;
 use crate::transfer::{Context, Target};
 use crate::walk::{LocalFile, Plan};
 
+/// What a 401 adds to its message.
+pub const CHECK_CREDENTIALS: &str = "check the credentials (BOX_TOKEN)";
+
 /// A folder of the tree in Box: its id and what it held, or why it cannot be used.
 type FolderSlot = Result<(String, Arc<Listing>), String>;
 
@@ -179,7 +182,10 @@ async fn upload_tree(
     let client = context.uploader.client().clone();
     let root = folders::list(&client, &context.budget, destination)
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| match e.is_unauthorized() {
+            true => format!("{e}; {CHECK_CREDENTIALS}"),
+            false => e.to_string(),
+        })?;
     let mut slots: HashMap<Vec<String>, FolderSlot> = HashMap::new();
     slots.insert(Vec::new(), Ok((destination.to_string(), Arc::new(root))));
     for path in &plan.folders {

@@ -386,6 +386,10 @@ impl Destination {
 
 /// An error as the summary shows it, with the session kept to resume when there is one.
 fn describe(error: &UploadError) -> String {
+    let status = error.api_error().and_then(|e| e.status());
+    if status.is_some_and(|s| s.as_u16() == 401) {
+        return format!("{error}; {}", crate::run::CHECK_CREDENTIALS);
+    }
     match error.kept_session() {
         Some(id) => format!(
             "{}; session {id} is kept: run the same command again to resume it",
