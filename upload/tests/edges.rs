@@ -186,7 +186,9 @@ async fn the_command_says_what_went_wrong_with_a_distinct_exit_code() {
     let big = SourceFile::new(20_000_000, 6);
     let taken = fx.emulator.create_file("0", "taken.bin", b"in the way");
     let path = |p: &Path| p.display().to_string();
-    let cases: Vec<(&str, Vec<String>, &str, i32, Vec<String>)> = vec![
+    // (case, arguments, token, exit code, what the output says)
+    type Case<'a> = (&'a str, Vec<String>, &'a str, i32, Vec<String>);
+    let cases: Vec<Case> = vec![
         (
             "missing file",
             vec![path(&missing)],

@@ -37,10 +37,11 @@ pub async fn connect(say: impl Fn(&str)) -> Result<Connection, String> {
         return embedded(say).await;
     };
     let mut config = Config::bearer(token);
-    if let Some(url) = var("BOX_API_URL") {
+    let upload_url = var("BOX_UPLOAD_URL");
+    // A host that serves uploads elsewhere (an emulator) serves the API too, by default.
+    if let Some(url) = var("BOX_API_URL").or_else(|| upload_url.clone()) {
         config = config.base_url(&servers::API, url);
     }
-    let upload_url = var("BOX_UPLOAD_URL");
     if let Some(url) = &upload_url {
         config = config
             .base_url(&servers::UPLOAD, url.clone())

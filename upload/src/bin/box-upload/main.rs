@@ -22,7 +22,8 @@ const AFTER_HELP: &str = "\
 Environment:
   BOX_TOKEN       an access token. Without credentials, a Box emulator is started on
                   loopback and the files go there (they end with the run).
-  BOX_API_URL     the API root (default https://api.box.com/2.0)
+  BOX_API_URL     the API root (default BOX_UPLOAD_URL when that is set, else
+                  https://api.box.com/2.0)
   BOX_UPLOAD_URL  the upload root (default https://upload.box.com/api/2.0)
   HTTPS_PROXY, HTTP_PROXY, NO_PROXY
                   proxies, honoured for Box's hosts and never for loopback
