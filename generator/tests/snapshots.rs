@@ -37,6 +37,7 @@ snapshot_tests!(
     nullable,
     open_enum,
     outcomes,
+    security,
     servers,
     unions,
     unknown_fields,
