@@ -25,6 +25,7 @@
 /// The generated Box client: [`Client`], one method per operation, and its types.
 pub use box_api::*;
 
+pub mod auth;
 pub mod upload;
 pub use upload::{
     CancellationToken, Outcome, Phase, Progress, Source, Step, UploadError, Uploader, is_box_id,
