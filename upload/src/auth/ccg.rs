@@ -19,7 +19,7 @@ use super::endpoint::{Subject, TokenEndpoint, token_form};
 ///
 /// let grant = ClientCredentials::new(TokenEndpoint::box_default(), "client-id", "secret", Subject::Enterprise("123".into()));
 /// let client = Client::new(Config::new(grant.into_provider()))?;
-/// # Ok::<(), box_upload::ConfigError>(())
+/// # Ok::<(), oas_runtime::ConfigError>(())
 /// ```
 pub struct ClientCredentials {
     endpoint: TokenEndpoint,

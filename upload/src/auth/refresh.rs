@@ -174,7 +174,7 @@ fn create_private_dir(dir: &Path) -> std::io::Result<()> {
 /// let store = Arc::new(MemoryTokenStore::new("refresh-token"));
 /// let grant = RefreshTokenGrant::new(TokenEndpoint::box_default(), "client-id", "secret", store);
 /// let client = Client::new(Config::new(grant.into_provider()))?;
-/// # Ok::<(), box_upload::ConfigError>(())
+/// # Ok::<(), oas_runtime::ConfigError>(())
 /// ```
 pub struct RefreshTokenGrant {
     endpoint: TokenEndpoint,
