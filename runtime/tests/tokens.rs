@@ -96,21 +96,28 @@ async fn settle() {
     }
 }
 
+/// The tokens `n` concurrent callers get.
+async fn concurrent_tokens(cache: &Arc<TokenCache<Counting>>, n: usize) -> Vec<String> {
+    let callers: Vec<_> = (0..n)
+        .map(|_| {
+            let cache = Arc::clone(cache);
+            tokio::spawn(async move { token(&cache).await })
+        })
+        .collect();
+    let mut tokens = Vec::new();
+    for caller in callers {
+        tokens.push(caller.await.unwrap());
+    }
+    tokens
+}
+
 const HOUR: Duration = Duration::from_secs(3600);
 
 #[tokio::test(start_paused = true)]
 async fn many_concurrent_callers_cause_one_grant() {
     let grant = Counting::new(Some(HOUR));
     let cache = Arc::new(TokenCache::new(grant.clone()));
-    let callers: Vec<_> = (0..16)
-        .map(|_| {
-            let cache = Arc::clone(&cache);
-            tokio::spawn(async move { token(&cache).await })
-        })
-        .collect();
-    for caller in callers {
-        assert_eq!(caller.await.unwrap(), "token-1");
-    }
+    assert_eq!(concurrent_tokens(&cache, 16).await, vec!["token-1"; 16]);
     assert_eq!(grant.fetches(), 1);
     // And later callers get the cached token without asking again.
     assert_eq!(token(&cache).await, "token-1");
@@ -135,15 +142,7 @@ async fn the_token_is_refreshed_ahead_of_its_expiry_by_one_caller() {
         advance(Duration::from_millis(20)).await;
         // Due for a refresh but still valid: the callers keep the old token, and
         // only one refresh starts, whatever their number.
-        let callers: Vec<_> = (0..8)
-            .map(|_| {
-                let cache = Arc::clone(&cache);
-                tokio::spawn(async move { token(&cache).await })
-            })
-            .collect();
-        for caller in callers {
-            assert_eq!(caller.await.unwrap(), "token-1");
-        }
+        assert_eq!(concurrent_tokens(&cache, 8).await, vec!["token-1"; 8]);
         settle().await;
         assert_eq!(grant.fetches(), 2);
         assert_eq!(token(&cache).await, "token-2");

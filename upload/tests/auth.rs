@@ -172,6 +172,11 @@ async fn serve() -> (Endpoint, TokenEndpoint) {
     (endpoint, token_endpoint)
 }
 
+/// The client-credentials grant of the test client for enterprise `e`, with `secret`.
+fn ccg(endpoint: TokenEndpoint, secret: &str) -> ClientCredentials {
+    ClientCredentials::new(endpoint, CLIENT_ID, secret, Subject::Enterprise("e".into()))
+}
+
 fn assert_no_secret(text: &str) {
     for secret in [
         CLIENT_SECRET,
@@ -220,12 +225,7 @@ async fn client_credentials_send_boxs_form_without_a_bearer_and_once_for_many_ca
 #[tokio::test]
 async fn a_wrong_secret_is_a_final_error_naming_the_grant_asked_once() {
     let (endpoint, token_endpoint) = serve().await;
-    let grant = ClientCredentials::new(
-        token_endpoint,
-        CLIENT_ID,
-        "wrong-S3CRET",
-        Subject::Enterprise("e".into()),
-    );
+    let grant = ccg(token_endpoint, "wrong-S3CRET");
     let provider = grant.into_provider();
     for _ in 0..3 {
         let error = provider.token().await.unwrap_err();
@@ -252,12 +252,7 @@ async fn a_wrong_secret_is_a_final_error_naming_the_grant_asked_once() {
 async fn server_errors_are_retried_within_the_policy() {
     let (endpoint, token_endpoint) = serve().await;
     *endpoint.fail_first.lock().unwrap() = vec![503, 500];
-    let grant = ClientCredentials::new(
-        token_endpoint,
-        CLIENT_ID,
-        CLIENT_SECRET,
-        Subject::Enterprise("e".into()),
-    );
+    let grant = ccg(token_endpoint, CLIENT_SECRET);
     let retry = box_upload::RetryPolicy {
         initial_backoff: Duration::from_millis(1),
         max_backoff: Duration::from_millis(5),
@@ -547,12 +542,7 @@ async fn as_user_goes_with_every_call_and_tokens_never_go_to_the_token_endpoint(
         (seen, url)
     };
     let (endpoint, token_endpoint) = serve().await;
-    let grant = ClientCredentials::new(
-        token_endpoint,
-        CLIENT_ID,
-        CLIENT_SECRET,
-        Subject::Enterprise("e".into()),
-    );
+    let grant = ccg(token_endpoint, CLIENT_SECRET);
     let config =
         box_upload::auth::as_user(box_upload::Config::new(grant.into_provider()), "user-77")
             .base_url(&servers::API, &base);
