@@ -258,8 +258,9 @@ async fn run(args: Args) -> Result<(), ExitCode> {
                 == Some(401)
             {
                 eprintln!(
-                    "error: {error}; check the credentials ({})",
-                    auth.as_ref().map_or("the emulator's token", |a| a.kind())
+                    "error: {error}; check the credentials ({} in {})",
+                    auth.as_ref().map_or("the emulator's token", |a| a.kind()),
+                    auth.as_ref().map_or("this program", |a| a.variables())
                 );
             } else {
                 eprintln!("error: {error}");

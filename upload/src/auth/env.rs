@@ -33,6 +33,7 @@ pub const VARIABLES: &[&str] = &[
 pub struct EnvAuth {
     provider: Arc<dyn TokenProvider>,
     kind: &'static str,
+    variables: &'static str,
     as_user: Option<String>,
 }
 
@@ -40,6 +41,11 @@ impl EnvAuth {
     /// The kind of credentials, such as `client-credentials grant` (never a secret).
     pub fn kind(&self) -> &'static str {
         self.kind
+    }
+
+    /// The variables the credentials came from, such as `BOX_JWT_CONFIG`, for messages.
+    pub fn variables(&self) -> &'static str {
+        self.variables
     }
 
     /// The token provider.
@@ -155,16 +161,21 @@ pub fn from_vars(get: impl Fn(&str) -> Option<String>) -> Result<Option<EnvAuth>
             "{kind} needs BOX_CLIENT_SECRET too"
         ))),
     };
-    let done = |provider: Arc<dyn TokenProvider>, kind| {
+    let done = |provider: Arc<dyn TokenProvider>, kind, variables| {
         Ok(Some(EnvAuth {
             provider,
             kind,
+            variables,
             as_user: as_user.clone(),
         }))
     };
 
     if let Some(token) = token {
-        return done(Arc::new(StaticToken::new(token)), "developer token");
+        return done(
+            Arc::new(StaticToken::new(token)),
+            "developer token",
+            "BOX_TOKEN",
+        );
     }
     if let Some(path) = jwt {
         let app = JwtAppConfig::from_file(path.as_ref())
@@ -176,7 +187,11 @@ pub fn from_vars(get: impl Fn(&str) -> Option<String>) -> Result<Option<EnvAuth>
         };
         let grant = JwtGrant::new(endpoint()?, &app, subject)
             .map_err(|e| EnvAuthError::new(format!("BOX_JWT_CONFIG: {e}")))?;
-        return done(Arc::new(grant.into_provider()), "JWT grant");
+        return done(
+            Arc::new(grant.into_provider()),
+            "JWT grant",
+            "BOX_JWT_CONFIG",
+        );
     }
     if refresh.is_some() || store.is_some() {
         let (id, secret) = client_pair("a refresh token")?;
@@ -205,7 +220,11 @@ pub fn from_vars(get: impl Fn(&str) -> Option<String>) -> Result<Option<EnvAuth>
             }
         }
         let grant = RefreshTokenGrant::new(endpoint()?, id, secret, Arc::new(store));
-        return done(Arc::new(grant.into_provider()), "refresh-token grant");
+        return done(
+            Arc::new(grant.into_provider()),
+            "refresh-token grant",
+            "BOX_CLIENT_ID, BOX_CLIENT_SECRET and the refresh token",
+        );
     }
     if client {
         let (id, secret) = client_pair("the client-credentials grant")?;
@@ -226,7 +245,11 @@ pub fn from_vars(get: impl Fn(&str) -> Option<String>) -> Result<Option<EnvAuth>
             }
         };
         let grant = ClientCredentials::new(endpoint()?, id, secret, subject);
-        return done(Arc::new(grant.into_provider()), "client-credentials grant");
+        return done(
+            Arc::new(grant.into_provider()),
+            "client-credentials grant",
+            "BOX_CLIENT_ID and BOX_CLIENT_SECRET",
+        );
     }
     if as_user.is_some() || enterprise.is_some() || user.is_some() {
         return Err(EnvAuthError::new(
