@@ -5,6 +5,8 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
+use http::HeaderValue;
+
 use crate::error::AuthError;
 
 /// A source of access tokens, asked once per attempt of every request that needs one.
@@ -71,6 +73,22 @@ impl<T: TokenProvider + ?Sized> TokenProvider for Box<T> {
 pub struct AccessToken(String);
 
 impl AccessToken {
+    /// The `Authorization: Bearer` value of this token, marked sensitive.
+    pub(crate) fn authorization(&self) -> Result<HeaderValue, AuthError> {
+        let secret = self.expose_secret();
+        if secret.trim().is_empty() {
+            return Err(AuthError::new("the access token is empty or blank"));
+        }
+        let mut value = HeaderValue::try_from(format!("Bearer {secret}")).map_err(|_| {
+            AuthError::new(
+                "the access token holds a character that an HTTP header cannot hold \
+                 (a control character such as a newline, or a non-ASCII character)",
+            )
+        })?;
+        value.set_sensitive(true);
+        Ok(value)
+    }
+
     /// Wraps a token.
     pub fn new(token: impl Into<String>) -> AccessToken {
         AccessToken(token.into())

@@ -5,16 +5,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use bytes::{Bytes, BytesMut};
-use http::header::{
-    AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, HOST, HeaderName, TRANSFER_ENCODING,
-};
+use http::header::{AUTHORIZATION, CONTENT_LENGTH};
 use http::{HeaderMap, HeaderValue, Method, StatusCode};
 use tracing::Instrument;
 use url::Url;
 
 use crate::auth::AccessToken;
 use crate::config::Config;
-use crate::error::{AuthError, ConfigError, InvalidRequest, SendError, TransportError};
+use crate::error::{ConfigError, InvalidRequest, SendError, TransportError};
 use crate::header::{bearer_error, retry_after};
 use crate::idle::Activity;
 use crate::operation::{Operation, Server};
@@ -82,7 +80,7 @@ impl Client {
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let default_headers = default_headers(&config.default_headers)?;
+        let default_headers = config.parsed_default_headers()?;
 
         let user_agent = HeaderValue::from_str(&config.user_agent).map_err(|_| {
             ConfigError::new(format!(
@@ -483,7 +481,7 @@ impl Client {
             }
         }
         if let Some(token) = token {
-            request_headers.insert(AUTHORIZATION, authorization(token)?);
+            request_headers.insert(AUTHORIZATION, token.authorization()?);
         }
         if let (Some(len), Some(_)) = (len, &body) {
             request_headers.insert(CONTENT_LENGTH, HeaderValue::from(len));
@@ -600,58 +598,6 @@ impl fmt::Debug for Client {
             .field("config", &self.inner.config)
             .finish_non_exhaustive()
     }
-}
-
-/// The `Authorization` header for `token`, marked sensitive.
-fn authorization(token: &AccessToken) -> Result<HeaderValue, AuthError> {
-    let secret = token.expose_secret();
-
-    if secret.trim().is_empty() {
-        return Err(AuthError::new("the access token is empty or blank"));
-    }
-    let mut value = HeaderValue::try_from(format!("Bearer {secret}")).map_err(|_| {
-        AuthError::new(
-            "the access token holds a character that an HTTP header cannot hold \
-             (a control character such as a newline, or a non-ASCII character)",
-        )
-    })?;
-    value.set_sensitive(true);
-    Ok(value)
-}
-
-/// The default headers of a configuration, checked: valid names and values, none that
-/// the client sets itself.
-fn default_headers(headers: &[(String, String)]) -> Result<HeaderMap, ConfigError> {
-    let mut map = HeaderMap::new();
-    for (name, value) in headers {
-        let parsed = HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
-            ConfigError::new(format!(
-                "the default header name {name:?} is not a valid header name"
-            ))
-        })?;
-        if [
-            AUTHORIZATION,
-            HOST,
-            CONTENT_LENGTH,
-            CONTENT_TYPE,
-            TRANSFER_ENCODING,
-        ]
-        .contains(&parsed)
-        {
-            return Err(ConfigError::new(format!(
-                "the default header {name:?} is one the client sets itself"
-            )));
-        }
-        // The value is not shown: it may be a credential.
-        let value = HeaderValue::from_str(value).map_err(|_| {
-            ConfigError::new(format!(
-                "the value of the default header {name:?} is not a valid header value \
-                 (a control character such as a newline, or a non-ASCII character)"
-            ))
-        })?;
-        map.insert(parsed, value);
-    }
-    Ok(map)
 }
 
 /// Parses a base URL: absolute `http` or `https`, without credentials,

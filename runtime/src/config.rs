@@ -5,7 +5,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::auth::{StaticToken, TokenProvider};
-use crate::error::WaitTooLong;
+use http::header::{
+    AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, HOST, HeaderName, TRANSFER_ENCODING,
+};
+use http::{HeaderMap, HeaderValue};
+
+use crate::error::{ConfigError, WaitTooLong};
 use crate::operation::Server;
 use crate::text::redacted_url;
 
@@ -206,6 +211,44 @@ impl Config {
             None => self.default_headers.push((name, value)),
         }
         self
+    }
+}
+
+impl Config {
+    /// The default headers of a configuration, checked: valid names and values, none that
+    /// the client sets itself.
+    pub(crate) fn parsed_default_headers(&self) -> Result<HeaderMap, ConfigError> {
+        let headers = &self.default_headers;
+        let mut map = HeaderMap::new();
+        for (name, value) in headers {
+            let parsed = HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
+                ConfigError::new(format!(
+                    "the default header name {name:?} is not a valid header name"
+                ))
+            })?;
+            if [
+                AUTHORIZATION,
+                HOST,
+                CONTENT_LENGTH,
+                CONTENT_TYPE,
+                TRANSFER_ENCODING,
+            ]
+            .contains(&parsed)
+            {
+                return Err(ConfigError::new(format!(
+                    "the default header {name:?} is one the client sets itself"
+                )));
+            }
+            // The value is not shown: it may be a credential.
+            let value = HeaderValue::from_str(value).map_err(|_| {
+                ConfigError::new(format!(
+                    "the value of the default header {name:?} is not a valid header value \
+                     (a control character such as a newline, or a non-ASCII character)"
+                ))
+            })?;
+            map.insert(parsed, value);
+        }
+        Ok(map)
     }
 }
 
