@@ -1,8 +1,10 @@
-//! How an [`Emulator`](crate::Emulator) behaves: token, limits, part sizes, commit delays,
-//! and the bounds that protect it from slow or hostile clients.
+//! How an [`Emulator`](crate::Emulator) behaves: tokens and OAuth clients, limits, part
+//! sizes, commit delays, and the bounds that protect it from slow or hostile clients.
 
 use std::path::PathBuf;
 use std::time::Duration;
+
+use crate::oauth::OAuthClient;
 
 const MIB: u64 = 1024 * 1024;
 const GIB: u64 = 1024 * MIB;
@@ -12,10 +14,24 @@ const GIB: u64 = 1024 * MIB;
 /// [`part_size`](Self::part_size) to keep files small.
 #[derive(Debug, Clone)]
 pub struct EmulatorConfig {
-    /// The one bearer token accepted. `None` accepts any non-empty bearer token: then
-    /// anything that can reach the port can use the emulator (the `Host` check below still
-    /// keeps web pages out).
+    /// A bearer token always accepted (a developer token). With neither it nor
+    /// [`clients`](Self::clients), any non-empty bearer token is accepted: then anything that
+    /// can reach the port can use the emulator (the `Host` check below still keeps web pages
+    /// out).
     pub token: Option<String>,
+    /// The OAuth 2.0 clients (Box apps) `POST /oauth2/token` grants tokens to. Any client
+    /// turns token checking on: besides [`token`](Self::token), only the access tokens the
+    /// emulator issued, neither expired nor revoked, are accepted.
+    pub clients: Vec<OAuthClient>,
+    /// The RSA public key (PEM: SPKI `PUBLIC KEY` or PKCS#1 `RSA PUBLIC KEY`) that JWT
+    /// assertions must be signed with. `None`: the JWT grant answers `unauthorized_client`.
+    pub jwt_public_key: Option<String>,
+    /// The id of that key (Box's `publicKeyID`): when set, an assertion's `kid`, if it has
+    /// one, must be this.
+    pub jwt_key_id: Option<String>,
+    /// How long an access token the emulator issues lives (Box: about an hour). Its
+    /// `expires_in` is this in whole seconds, rounded down.
+    pub token_ttl: Duration,
     /// The smallest `file_size` a session may be created for (Box: 20 MB). Smaller sizes get
     /// 400 `file_size_too_small`.
     pub min_file_size: u64,
@@ -77,6 +93,10 @@ impl Default for EmulatorConfig {
     fn default() -> Self {
         EmulatorConfig {
             token: None,
+            clients: Vec::new(),
+            jwt_public_key: None,
+            jwt_key_id: None,
+            token_ttl: Duration::from_secs(60 * 60),
             min_file_size: 20_000_000,
             part_size: PartSizePolicy::default(),
             commit_processing_polls: 0,

@@ -25,7 +25,7 @@ pub(crate) struct ApiError {
     /// Sent as `Retry-After` (seconds) when set.
     pub retry_after: Option<u64>,
     /// Sent as `WWW-Authenticate` when set (401 answers).
-    pub www_authenticate: Option<&'static str>,
+    pub www_authenticate: Option<String>,
 }
 
 impl ApiError {
@@ -114,8 +114,12 @@ impl ApiError {
         if let Some(secs) = self.retry_after {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
-        if let Some(value) = self.www_authenticate {
-            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(value));
+        if let Some(value) = self
+            .www_authenticate
+            .as_deref()
+            .and_then(|v| HeaderValue::from_str(v).ok())
+        {
+            headers.insert(header::WWW_AUTHENTICATE, value);
         }
         response
     }

@@ -24,7 +24,9 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 /// The operations the emulator serves, as fault rules and [`Stats`](crate::Stats) name
-/// them. (`GET /files/{id}` and its content are reads for tests, not operations.)
+/// them. (`GET /files/{id}` and its content are reads for tests, not operations.) The token
+/// endpoint's [`Token`](Self::Token) and [`Revoke`](Self::Revoke) are not among the API
+/// operations [`Any`](Self::Any) stands for: a rule faults them only by name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum Op {
@@ -54,12 +56,16 @@ pub enum Op {
     GetFolder,
     /// `GET /folders/{folder_id}/items`.
     ListFolderItems,
-    /// In a rule: every operation above.
+    /// In a rule: every operation above (the API operations, [`Op::ALL`]).
     Any,
+    /// `POST /oauth2/token`, at the root of the address.
+    Token,
+    /// `POST /oauth2/revoke`, at the root of the address.
+    Revoke,
 }
 
 impl Op {
-    /// The real operations, in the order above.
+    /// The API operations, in the order above: what [`Op::Any`] stands for.
     pub const ALL: [Op; 13] = [
         Op::CreateSession,
         Op::CreateSessionForFile,
@@ -204,7 +210,7 @@ pub enum Trigger {
 /// One fault rule: which requests it matches, what it does, how often.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FaultRule {
-    /// The operation it matches ([`Op::Any`]: all). [`FaultAction::CommitAccepted`] and
+    /// The operation it matches ([`Op::Any`]: every API operation). [`FaultAction::CommitAccepted`] and
     /// [`FaultAction::PartsMismatch`] only ever match commits (and a
     /// [`FaultAction::OneOf`] only requests that one of its choices applies to).
     pub op: Op,
@@ -246,7 +252,7 @@ impl FaultRule {
     }
 
     fn matches(&self, op: Op, offset: Option<u64>) -> bool {
-        let op_matches = self.op == Op::Any || self.op == op;
+        let op_matches = (self.op == Op::Any && Op::ALL.contains(&op)) || self.op == op;
         let action_applies = self.action.applies_to(op);
         let offset_matches = self.offset.is_none() || self.offset == offset;
         op_matches && action_applies && offset_matches

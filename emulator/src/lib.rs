@@ -1,6 +1,6 @@
 //! A local emulator of Box's upload API (upload sessions, direct uploads, new versions, the
-//! preflight check) and of the folder operations around it, for tests, examples and
-//! benchmarks of clients.
+//! preflight check), of the folder operations around it and of Box's token endpoint, for
+//! tests, examples and benchmarks of clients.
 //!
 //! It is a second, independent implementation of the contract in
 //! `shared/box-upload-protocol.md` and Box's OpenAPI description: its own serde types, no
@@ -12,10 +12,14 @@
 //!   `file`), `POST /files/{file_id}/content` (a new version), `OPTIONS /files/content`
 //!   (the preflight check);
 //! - `POST /folders`, `GET /folders/{folder_id}`, `GET /folders/{folder_id}/items`;
-//! - `GET /files/{id}` and `GET /files/{id}/content`, to read results back.
+//! - `GET /files/{id}` and `GET /files/{id}/content`, to read results back;
+//!
+//! and, at the root of the address as on Box (`https://api.box.com/oauth2/token`), the token
+//! endpoint `POST /oauth2/token` and `POST /oauth2/revoke` (see [Tokens](#tokens)).
 //!
 //! Parts and files are stored on disk and streamed, so gigabyte files need little memory.
-//! Box's official Python SDK works against it unchanged (`tests/python_sdk.rs`).
+//! Box's official Python SDK works against it unchanged, its CCG and JWT auth included
+//! (`tests/python_sdk.rs`).
 //!
 //! ```no_run
 //! use box_emulator::{Emulator, EmulatorConfig, PartSizePolicy};
@@ -36,13 +40,72 @@
 //!
 //! ## Who may call
 //!
-//! Without [`token`](EmulatorConfig::token) (`--token`) **any** non-empty bearer token is
-//! accepted: anything that can reach the address can use the emulator. Web pages cannot:
+//! Without [`token`](EmulatorConfig::token) (`--token`) and without
+//! [`clients`](EmulatorConfig::clients) (`--client`) **any** non-empty bearer token is
+//! accepted: anything that can reach the address can use the emulator. With clients, only
+//! the configured `token` and the access tokens the emulator issued (neither expired nor
+//! revoked) are. Web pages cannot:
 //! a request whose `Host` is not `localhost`, a loopback address, the listening address or
 //! an [allowed name](EmulatorConfig::allowed_hosts) is refused (DNS rebinding). Slow
 //! clients are bounded: [`header_read_timeout`](EmulatorConfig::header_read_timeout),
 //! [`body_idle_timeout`](EmulatorConfig::body_idle_timeout),
 //! [`max_connections`](EmulatorConfig::max_connections).
+//!
+//! ## Tokens
+//!
+//! `POST /oauth2/token` and `POST /oauth2/revoke` take `application/x-www-form-urlencoded`
+//! bodies (at most 64 KiB; fields the emulator does not read are ignored) and answer JSON
+//! with `cache-control: no-store`. They need no bearer token. The grants, each
+//! authenticated by `client_id` and `client_secret` of a configured
+//! [`OAuthClient`] (`--client ID:SECRET`):
+//!
+//! - `client_credentials` (Box's CCG): `box_subject_type` `enterprise` or `user`,
+//!   `box_subject_id` (digits);
+//! - `urn:ietf:params:oauth:grant-type:jwt-bearer` (Box's JWT auth): `assertion`, a JWT
+//!   signed RS256 (or RS384/RS512) with the private key of
+//!   [`jwt_public_key`](EmulatorConfig::jwt_public_key) (`--jwt-public-key`, SPKI or PKCS#1
+//!   PEM), whose claims are: `iss` the `client_id`; `sub` the enterprise or user id
+//!   (digits); `box_sub_type` `enterprise` or `user`; `aud` Box's token URL
+//!   `https://api.box.com/oauth2/token` (what Box's SDKs send whatever their base URL) or
+//!   the emulator's own `http(s)://HOST/oauth2/token`; `jti` of 16 to 128 characters, not
+//!   seen before while it lives; `exp` not passed and at most 60 s ahead; `nbf`, if any,
+//!   passed. A `kid` header, if any, must equal [`jwt_key_id`](EmulatorConfig::jwt_key_id)
+//!   when one is set (`--jwt-key-id`);
+//! - `refresh_token`: `refresh_token`, one issued to the same client, by
+//!   [`Emulator::issue_refresh_token`] (`--refresh-token CLIENT_ID` prints one at start) or
+//!   by an earlier `refresh_token` grant. Refresh tokens rotate: each grant returns a new
+//!   one and the one used is refused from then on. They last 60 days unused.
+//!
+//! A grant answers 200 `AccessToken`: `access_token` (32 letters and digits), `expires_in`
+//! ([`token_ttl`](EmulatorConfig::token_ttl) in whole seconds, `--token-ttl`, default 3600),
+//! `token_type` `bearer`, `restricted_to` `[]`, and `refresh_token` for the `refresh_token`
+//! grant only (as Box: CCG and JWT give none). `issued_token_type` is left out: Box's spec
+//! sends it only for down-scoped tokens. `POST /oauth2/revoke` (`client_id`,
+//! `client_secret`, `token`) ends an access or refresh token and the one issued with it; it
+//! answers 200 with an empty body, an unknown token included (RFC 7009).
+//!
+//! Refusals are 400 `OAuth2Error`, `{"error": ..., "error_description": ...}` (never a
+//! secret or token in it):
+//!
+//! | condition | `error` |
+//! |---|---|
+//! | not a form; a required field missing or empty; `box_subject_type` not `enterprise`/`user` | `invalid_request` |
+//! | no clients configured; unknown `client_id`; wrong `client_secret` | `invalid_client` |
+//! | `grant_type` other than the three (e.g. `authorization_code`, `password`) | `unsupported_grant_type` |
+//! | JWT grant without a configured public key | `unauthorized_client` |
+//! | `box_subject_id` not digits | `invalid_grant` |
+//! | assertion not a JWT; not RS256/384/512; `kid` not the key id; signature not by the key ("the assertion's signature does not match the public key"); each claim above (e.g. "the assertion has expired", "the assertion's exp is 120 s ahead; at most 60 s are allowed", "the assertion's jti has been used already") | `invalid_grant` |
+//! | refresh token unknown, used already (rotated), revoked, expired, or another client's | `invalid_grant` |
+//! | revoke: the token is another client's | `invalid_grant` |
+//!
+//! An API call with an access token that expired, was revoked or was never issued (while
+//! clients are configured) gets 401 `unauthorized` with `WWW-Authenticate: Bearer
+//! realm="Service", error="invalid_token", error_description="the access token has
+//! expired"` (or `has been revoked`, `is not valid`), Box's form.
+//! [`Emulator::expire_access_tokens`] ends all issued tokens at once, for tests.
+//! [`Stats`] counts [`grants`](Stats::grants) per [`Grant`], refused grants, revocations,
+//! 401s and, of those, [`expired_tokens`](Stats::expired_tokens); faults reach the token
+//! endpoint only through rules naming [`Op::Token`] or [`Op::Revoke`].
 //!
 //! ## Answers
 //!
@@ -56,7 +119,7 @@
 //! | any | `Host` not `localhost`, a loopback address, the listening address or an allowed name | 421 `misdirected_request` |
 //! | any | no `Host` (nor an HTTP/2 authority) | 400 `bad_request` |
 //! | any | no / empty / non-bearer `authorization` | 401 `unauthorized`, `WWW-Authenticate` |
-//! | any | a token other than the configured one (or, for an upload, a preflight's upload token) | 401 `unauthorized`, `WWW-Authenticate` |
+//! | any | a token other than the configured one (or, for an upload, a preflight's upload token); with clients, also one the emulator did not issue, or that expired or was revoked | 401 `unauthorized`, `WWW-Authenticate` with `error="invalid_token"` |
 //! | any | headers (or a new connection's first request) not complete within `header_read_timeout` (30 s) | connection closed |
 //! | any | a request body the emulator reads sends no byte for `body_idle_timeout` (60 s) | 408 `request_timeout`, connection closed |
 //! | any | unknown, aborted, committed or expired session | 404 `not_found` |
@@ -84,10 +147,10 @@
 //! | commit | `digest` missing or malformed | 400 `bad_request` |
 //! | commit | `parts` missing or ill-formed | 400 `bad_request` |
 //! | commit | parts listed differ from parts stored, or parts missing | 400 `parts_mismatch` |
-//! | commit | still "processing": the configured polls, or the file still being assembled after `assembly_wait` (5 s) | 202, `Retry-After`, no body |
+//! | commit | still "processing": the configured polls, or the file still being assembled after `assembly_wait` (5 s) | 202, `Retry-After`, no body; until the next commit the session's `num_parts_processed` stays below `total_parts` |
 //! | commit | `if-match` / `if-none-match` fails | 412 `precondition_failed` |
 //! | commit | whole-file SHA-1 differs from `digest` | 400 `digest_mismatch` (as Box answers) |
-//! | commit | a new version whose content equals the current version | 202, `Retry-After`, no body, on every commit; the session stays open ([`UnchangedVersion::Accepted`], as Box; [`UnchangedVersion::NewVersion`] commits it) |
+//! | commit | a new version whose content equals the current version | 202, `Retry-After`, no body, on every commit, with every part counted in `num_parts_processed`; the session stays open ([`UnchangedVersion::Accepted`], as Box; [`UnchangedVersion::NewVersion`] commits it) |
 //! | commit | success | 201 `Files`; the session is gone (a repeated commit: 404) |
 //! | abort | success | 204, no body |
 //! | upload, version | not `multipart/form-data` with a boundary, or malformed | 400 `bad_request` |
@@ -135,6 +198,7 @@ mod error;
 mod faults;
 mod host;
 mod idle_body;
+mod oauth;
 mod protocol;
 mod routes;
 mod server;
@@ -152,6 +216,7 @@ use tokio::task::JoinHandle;
 
 pub use config::{EmulatorConfig, PartSizePolicy, UnchangedVersion};
 pub use faults::{FaultAction, FaultRule, Faults, FiredFault, Op, Trigger};
+pub use oauth::{Grant, OAuthClient};
 pub use stats::{PartUpload, Stats};
 pub use store::StoredFile;
 
@@ -232,7 +297,8 @@ impl Emulator {
             store: Store::new(storage_dir.clone(), &config)?,
             faults: Faults::new(seed),
             stats: StatsCell::new(config.part_log_limit),
-            auth: Auth::new(config.token.clone()),
+            auth: Auth::new(&config)
+                .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?,
             hosts: AllowedHosts::new(
                 vec![addr.ip()],
                 config.allowed_hosts.iter().cloned().chain(base_host),
@@ -297,6 +363,35 @@ impl Emulator {
     /// where sessions are created.
     pub fn upload_url(&self) -> String {
         format!("{}/api/2.0", base_url(self.addr))
+    }
+
+    /// The root under which the token endpoint lives, `http://127.0.0.1:PORT` (Box:
+    /// `https://api.box.com`): tokens are granted at `{oauth_url}/oauth2/token` and revoked
+    /// at `{oauth_url}/oauth2/revoke`.
+    pub fn oauth_url(&self) -> String {
+        base_url(self.addr)
+    }
+
+    /// A new refresh token for the configured client `client_id`, as the authorization of
+    /// a Box app by a user hands out (the emulator has no authorization page). It lasts 60
+    /// days unused and can be exchanged once: each exchange returns the next one.
+    ///
+    /// # Panics
+    /// If no client in [`clients`](EmulatorConfig::clients) has that id (a broken test
+    /// setup).
+    pub fn issue_refresh_token(&self, client_id: &str) -> String {
+        self.app
+            .auth
+            .tokens()
+            .issue_refresh_token(client_id)
+            .unwrap_or_else(|| panic!("issue_refresh_token: no client has the id {client_id:?}"))
+    }
+
+    /// Makes every access token the emulator has issued so far expire now (later requests
+    /// with them get 401 `invalid_token`), without waiting for
+    /// [`token_ttl`](EmulatorConfig::token_ttl).
+    pub fn expire_access_tokens(&self) {
+        self.app.auth.tokens().expire_access_tokens();
     }
 
     /// The root that `session_endpoints` use: the second listener's `/api/2.0` with

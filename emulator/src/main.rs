@@ -1,34 +1,80 @@
 //! `box-emulator`: runs the emulator until Ctrl-C or SIGTERM.
 //!
-//! On stdout it prints exactly two lines, then nothing more:
+//! On stdout it prints these lines at once, then nothing more (one `refresh-token` line per
+//! `--refresh-token`):
 //!
 //! ```text
 //! api http://127.0.0.1:PORT/2.0
 //! upload http://127.0.0.1:PORT/api/2.0
+//! oauth http://127.0.0.1:PORT
+//! refresh-token CLIENT_ID TOKEN
 //! ```
 //!
-//! Logs go to stderr (`RUST_LOG` filters them; default `info`).
+//! Logs go to stderr (`RUST_LOG` filters them; default `info`). Bad options end it with a
+//! message on stderr and exit status 2.
 
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::process::ExitCode;
 use std::time::Duration;
 
-use box_emulator::{Emulator, EmulatorConfig, PartSizePolicy, UnchangedVersion};
+use box_emulator::{Emulator, EmulatorConfig, OAuthClient, PartSizePolicy, UnchangedVersion};
 use clap::{Parser, ValueEnum};
 
+/// How the token endpoint is used, after the options in `--help`.
+const TOKEN_HELP: &str = "\
+Token endpoint (form bodies, at the root printed as `oauth URL`):
+  POST /oauth2/token  grant_type=client_credentials: client_id, client_secret,
+                        box_subject_type (enterprise|user), box_subject_id
+                      grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer: client_id,
+                        client_secret, assertion (RS256 JWT: iss=client_id, sub,
+                        box_sub_type, aud=https://api.box.com/oauth2/token, jti, exp <= 60 s)
+                      grant_type=refresh_token: client_id, client_secret, refresh_token
+                        (rotates: the answer holds the next one, the old one is refused)
+  POST /oauth2/revoke client_id, client_secret, token
+Answers: 200 {access_token, expires_in, token_type: bearer, restricted_to: [],
+refresh_token?}; 400 {error, error_description}. Stdout: `api URL`, `upload URL`,
+`oauth URL`, then one `refresh-token CLIENT_ID TOKEN` per --refresh-token.";
+
 /// A local emulator of Box's upload API: upload sessions, direct uploads, new versions, the
-/// preflight check and folders.
+/// preflight check and folders, and Box's token endpoint (POST /oauth2/token and
+/// /oauth2/revoke at the root of the address: client credentials, JWT and refresh tokens).
 #[derive(Debug, Parser)]
-#[command(version, about)]
+#[command(version, about, after_help = TOKEN_HELP)]
 struct Args {
     /// Address to listen on; port 0 picks a free port.
     #[arg(long, default_value = "127.0.0.1:0")]
     addr: SocketAddr,
-    /// The one bearer token accepted. Without it any non-empty bearer token is accepted, so
-    /// anything that can reach the address can use the emulator.
+    /// A bearer token always accepted (a developer token). With neither it nor --client, any
+    /// non-empty bearer token is accepted, so anything that can reach the address can use
+    /// the emulator.
     #[arg(long)]
     token: Option<String>,
+    /// An OAuth client (a Box app) that /oauth2/token grants tokens to (repeatable). Turns
+    /// token checking on: besides --token, only access tokens the emulator issued, neither
+    /// expired nor revoked, are accepted; others get 401 with
+    /// `WWW-Authenticate: Bearer realm="Service", error="invalid_token", ...`.
+    #[arg(long = "client", value_name = "ID:SECRET")]
+    clients: Vec<OAuthClient>,
+    /// The RSA public key (PEM: SPKI "PUBLIC KEY" or PKCS#1 "RSA PUBLIC KEY") that JWT
+    /// assertions must be signed with (RS256, RS384 or RS512). Without it the JWT grant
+    /// answers unauthorized_client.
+    #[arg(long, value_name = "PEM_FILE")]
+    jwt_public_key: Option<PathBuf>,
+    /// The id of that key (Box's publicKeyID): an assertion's `kid`, when it has one, must
+    /// be this.
+    #[arg(long, value_name = "ID", requires = "jwt_public_key")]
+    jwt_key_id: Option<String>,
+    /// Lifetime of the access tokens the emulator issues (their expires_in).
+    #[arg(long, value_name = "SECONDS", default_value_t = 3600)]
+    token_ttl: u64,
+    /// Issue a refresh token for this --client at start and print it as
+    /// `refresh-token CLIENT_ID TOKEN` (repeatable): what a user's authorization of the app
+    /// would hand out. Each refresh_token grant invalidates the one it used and returns the
+    /// next (refresh tokens rotate).
+    #[arg(long = "refresh-token", value_name = "CLIENT_ID")]
+    refresh_tokens: Vec<String>,
     /// Smallest file size an upload session accepts (Box: 20 MB); direct uploads have none.
     #[arg(long, default_value_t = 20_000_000)]
     min_file_size: u64,
@@ -91,7 +137,7 @@ enum Unchanged {
 }
 
 #[tokio::main]
-async fn main() -> std::io::Result<()> {
+async fn main() -> ExitCode {
     let args = Args::parse();
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
@@ -101,8 +147,36 @@ async fn main() -> std::io::Result<()> {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .init();
+    match run(args).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("box-emulator: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn run(args: Args) -> Result<(), String> {
+    for client_id in &args.refresh_tokens {
+        if !args.clients.iter().any(|c| &c.id == client_id) {
+            return Err(format!(
+                "--refresh-token {client_id}: no --client has that id"
+            ));
+        }
+    }
+    let jwt_public_key = match &args.jwt_public_key {
+        Some(path) => Some(
+            std::fs::read_to_string(path)
+                .map_err(|e| format!("--jwt-public-key {}: {e}", path.display()))?,
+        ),
+        None => None,
+    };
     let config = EmulatorConfig {
         token: args.token,
+        clients: args.clients,
+        jwt_public_key,
+        jwt_key_id: args.jwt_key_id,
+        token_ttl: Duration::from_secs(args.token_ttl),
         min_file_size: args.min_file_size,
         part_size: args
             .part_size
@@ -126,11 +200,32 @@ async fn main() -> std::io::Result<()> {
         allowed_hosts: args.allow_hosts,
         ..EmulatorConfig::default()
     };
-    let emulator = Emulator::start(args.addr, config).await?;
+    let emulator =
+        Emulator::start(args.addr, config)
+            .await
+            .map_err(|e| match &args.jwt_public_key {
+                Some(path) if e.kind() == std::io::ErrorKind::InvalidInput => {
+                    format!("--jwt-public-key {}: {e}", path.display())
+                }
+                _ => format!("cannot start: {e}"),
+            })?;
+    let mut lines = format!(
+        "api {}\nupload {}\noauth {}\n",
+        emulator.api_url(),
+        emulator.upload_url(),
+        emulator.oauth_url()
+    );
+    for client_id in &args.refresh_tokens {
+        let token = emulator.issue_refresh_token(client_id);
+        lines.push_str(&format!("refresh-token {client_id} {token}\n"));
+    }
+    // One write: a reader that stops after the lines it wants (and closes the pipe) cannot
+    // make a later line fail.
     let mut stdout = std::io::stdout().lock();
-    writeln!(stdout, "api {}", emulator.api_url())?;
-    writeln!(stdout, "upload {}", emulator.upload_url())?;
-    stdout.flush()?;
+    stdout
+        .write_all(lines.as_bytes())
+        .and_then(|()| stdout.flush())
+        .map_err(|e| format!("writing to stdout: {e}"))?;
     drop(stdout);
     eprintln!(
         "box-emulator: sessions at {}, storage in {}, fault seed {}",

@@ -9,14 +9,24 @@ use std::collections::{BTreeMap, VecDeque};
 use std::sync::Mutex;
 
 use crate::faults::Op;
+use crate::oauth::Grant;
 
 /// A snapshot of what an emulator received and did, from [`Emulator::stats`](crate::Emulator::stats).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Stats {
-    /// Authenticated requests per operation, faulted ones included.
+    /// Authenticated requests per operation, faulted ones included; for
+    /// [`Op::Token`] and [`Op::Revoke`], every request that reached the token endpoint.
     pub requests: BTreeMap<Op, u64>,
     /// Requests refused with 401.
     pub unauthorized: u64,
+    /// Of those, the requests whose token the emulator issued and which had expired.
+    pub expired_tokens: u64,
+    /// Access tokens granted by `POST /oauth2/token`, per grant.
+    pub grants: BTreeMap<Grant, u64>,
+    /// Token requests refused (400 with an `OAuth2Error`).
+    pub grants_refused: u64,
+    /// Revocations carried out (`POST /oauth2/revoke` answered 200).
+    pub revocations: u64,
     /// Requests refused because their `Host` is not one of the emulator's names.
     pub misdirected: u64,
     /// Requests (of any kind) that reached the second listener.
@@ -44,12 +54,23 @@ pub struct Stats {
 }
 
 impl Stats {
-    /// Authenticated requests of `op` ([`Op::Any`]: of all operations).
+    /// Authenticated requests of `op` ([`Op::Any`]: of all the API operations, as
+    /// [`Op::ALL`] lists them: the token endpoint is not counted in).
     pub fn requests(&self, op: Op) -> u64 {
         match op {
-            Op::Any => self.requests.values().sum(),
+            Op::Any => Op::ALL.iter().map(|op| self.requests(*op)).sum(),
             op => self.requests.get(&op).copied().unwrap_or(0),
         }
+    }
+
+    /// Access tokens granted with `grant`.
+    pub fn grants(&self, grant: Grant) -> u64 {
+        self.grants.get(&grant).copied().unwrap_or(0)
+    }
+
+    /// Access tokens granted, all grants together.
+    pub fn all_grants(&self) -> u64 {
+        self.grants.values().sum()
     }
 
     /// How many part uploads of `session_id` started at `offset`.

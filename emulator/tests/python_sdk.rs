@@ -1,30 +1,34 @@
 //! Box's official Python SDK (PyPI `boxsdk`, pinned), unchanged, against the emulator: the
 //! emulator is checked against Box's own client, not only against our reading of the spec.
 //!
-//! The SDK is installed on first use with `python3 -m pip install --target` under the
-//! target directory (`CARGO_TARGET_TMPDIR`), so a fresh machine with python3 and pip needs
-//! nothing else. Each test starts an emulator, runs one scenario of
+//! The SDK (with `pyjwt` and `cryptography`, which its JWT auth needs, all pinned) is
+//! installed on first use with `python3 -m pip install --target` under the target directory
+//! (`CARGO_TARGET_TMPDIR`), so a fresh machine with python3 and pip needs nothing else. Each test starts an emulator, runs one scenario of
 //! `tests/python/box_sdk_scenarios.py` (whose asserts check what the SDK returns), then
 //! checks the emulator's store against what the script reports.
 
 mod common;
+#[path = "common/oauth.rs"]
+mod oauth;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-use box_emulator::{Emulator, EmulatorConfig, PartSizePolicy};
+use box_emulator::{Emulator, EmulatorConfig, Grant, PartSizePolicy};
 use common::*;
 use serde_json::Value;
 
-/// The SDK release the scenarios are written for.
-const BOXSDK: &str = "boxsdk==10.18.0";
+/// The SDK release the scenarios are written for, and what its JWT auth imports (the SDK
+/// lists them as its `jwt` extra, unpinned).
+const PACKAGES: [&str; 3] = ["boxsdk==10.18.0", "pyjwt==2.15.1", "cryptography==50.0.2"];
 
 /// Where the pinned SDK is installed; installs it once per test run if it is not there.
 fn sdk_dir() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
-        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(BOXSDK.replace("==", "-"));
+        let name = PACKAGES.join("-").replace("==", "-");
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
         if dir.join("box_sdk_gen").is_dir() {
             return dir;
         }
@@ -41,7 +45,7 @@ fn sdk_dir() -> &'static Path {
             ])
             .args(["--no-input", "--target"])
             .arg(&partial)
-            .arg(BOXSDK)
+            .args(PACKAGES)
             .env("PIP_ROOT_USER_ACTION", "ignore")
             .output()
             .unwrap_or_else(|e| {
@@ -49,9 +53,10 @@ fn sdk_dir() -> &'static Path {
             });
         assert!(
             output.status.success(),
-            "`python3 -m pip install --target {} {BOXSDK}` failed ({}); the Python SDK test \
-             needs pip and access to PyPI:\n{}",
+            "`python3 -m pip install --target {} {}` failed ({}); the Python SDK test needs \
+             pip and access to PyPI:\n{}",
             partial.display(),
+            PACKAGES.join(" "),
             output.status,
             String::from_utf8_lossy(&output.stderr)
         );
@@ -63,13 +68,14 @@ fn sdk_dir() -> &'static Path {
     })
 }
 
-/// Runs one scenario against `emulator`; returns what it printed (asserting it succeeded).
-fn run_scenario(emulator: &Emulator, scenario: &str) -> Value {
+/// Runs one scenario against `emulator` with `credential` (a developer token or a Box app
+/// config's path); returns what it printed (asserting it succeeded).
+fn run_scenario(emulator: &Emulator, scenario: &str, credential: &str) -> Value {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/box_sdk_scenarios.py");
     let base_url = format!("http://{}", emulator.addr());
     let output = Command::new("python3")
         .arg(&script)
-        .args([scenario, &base_url, TOKEN])
+        .args([scenario, &base_url, credential])
         .env("PYTHONPATH", sdk_dir())
         .env("PYTHONDONTWRITEBYTECODE", "1")
         .output()
@@ -88,7 +94,11 @@ fn run_scenario(emulator: &Emulator, scenario: &str) -> Value {
 /// Runs a scenario: the SDK is a blocking child process, and the emulator in this process
 /// keeps serving on the runtime's other threads meanwhile.
 async fn scenario(emulator: &Emulator, name: &str) -> Value {
-    tokio::task::block_in_place(|| run_scenario(emulator, name))
+    scenario_with(emulator, name, TOKEN).await
+}
+
+async fn scenario_with(emulator: &Emulator, name: &str, credential: &str) -> Value {
+    tokio::task::block_in_place(|| run_scenario(emulator, name, credential))
 }
 
 fn sdk_config() -> EmulatorConfig {
@@ -174,5 +184,64 @@ async fn create_folders_and_page_through_their_items() {
         }
     }
     assert_eq!(emulator.create_folder("0", "Projects"), folder);
+    emulator.shutdown().await;
+}
+
+/// Asserts that the SDK's upload `result` (`id`, `sha1`) is stored in the root as `name`.
+fn assert_uploaded(emulator: &Emulator, result: &Value, name: &str) {
+    let file = emulator
+        .committed_file(str_of(result, "id"))
+        .unwrap_or_else(|| panic!("{name} stored"));
+    assert_eq!((file.name.as_str(), file.parent_id.as_str()), (name, "0"));
+    assert_eq!(file.sha1, str_of(result, "sha1"));
+    assert_eq!(sha1_hex(&file.read().unwrap()), file.sha1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_credentials_auth_gets_tokens_and_revokes_them() {
+    let emulator = start(oauth::oauth_config()).await;
+    let config = oauth::fixture("test-only-box-config.json");
+    let result = scenario_with(&emulator, "ccg", config.to_str().unwrap()).await;
+    assert_uploaded(&emulator, &result["enterprise"], "ccg-enterprise.bin");
+    assert_uploaded(&emulator, &result["again"], "ccg-after-revoke.bin");
+    assert_uploaded(&emulator, &result["user"], "ccg-user.bin");
+    let stats = emulator.stats();
+    // The enterprise's token, its replacement after the revocation, the user's.
+    assert_eq!(stats.grants(Grant::ClientCredentials), 3);
+    assert_eq!(stats.all_grants(), 3);
+    assert_eq!(stats.revocations, 1);
+    assert_eq!((stats.grants_refused, stats.unauthorized), (0, 0));
+    emulator.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jwt_auth_from_a_box_app_config_gets_tokens() {
+    let emulator = start(oauth::oauth_config()).await;
+    let config = oauth::fixture("test-only-box-config.json");
+    let result = scenario_with(&emulator, "jwt", config.to_str().unwrap()).await;
+    assert_uploaded(&emulator, &result["enterprise"], "jwt-enterprise.bin");
+    assert_uploaded(&emulator, &result["user"], "jwt-user.bin");
+    let stats = emulator.stats();
+    assert_eq!(stats.grants(Grant::JwtBearer), 2, "one per subject");
+    assert_eq!((stats.grants_refused, stats.unauthorized), (0, 0));
+    emulator.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_token_makes_the_sdk_ask_for_a_new_one() {
+    let emulator = start(EmulatorConfig {
+        // EXPIRY_TTL_SECS of the scenario.
+        token_ttl: std::time::Duration::from_secs(3),
+        ..oauth::oauth_config()
+    })
+    .await;
+    let config = oauth::fixture("test-only-box-config.json");
+    let result = scenario_with(&emulator, "ccg_expiry", config.to_str().unwrap()).await;
+    assert_uploaded(&emulator, &result["before"], "before-expiry.bin");
+    assert_uploaded(&emulator, &result["after"], "after-expiry.bin");
+    let stats = emulator.stats();
+    // One 401 for the expired token, then one grant for the rest.
+    assert_eq!((stats.unauthorized, stats.expired_tokens), (1, 1));
+    assert_eq!(stats.grants(Grant::ClientCredentials), 2);
     emulator.shutdown().await;
 }

@@ -351,6 +351,53 @@ async fn chunked_versions_bump_the_etag_and_unchanged_ones_answer_202() {
     assert_eq!(entry(&files)["etag"], "1");
 }
 
+/// `num_parts_processed` of the session's status.
+async fn parts_processed(api: &Api, session: &Value) -> u64 {
+    api.status(session).await.ok(200)["num_parts_processed"]
+        .as_u64()
+        .expect("num_parts_processed")
+}
+
+#[tokio::test]
+async fn a_version_still_processing_counts_fewer_parts_than_an_unchanged_one() {
+    let emulator = start(EmulatorConfig {
+        commit_processing_polls: 1,
+        ..small_config()
+    })
+    .await;
+    let api = Api::new(&emulator);
+    let first = data(2500, 5);
+    let file = emulator.create_file("0", "p.bin", &first);
+
+    // A changed version whose commit is answered 202 while it is processed: fewer parts
+    // processed than the session has, so a client cannot take it for unchanged.
+    let second = data(2500, 6);
+    let (session, parts) = version_session(&api, &file.id, &second).await;
+    assert_eq!(session["total_parts"], 3);
+    assert_eq!(parts_processed(&api, &session).await, 3, "all parts stored");
+    let wrong = digest(b"wrong");
+    let answer = api.commit_with(&session, &parts, &wrong, &[]).await;
+    assert_eq!(answer.status.as_u16(), 202);
+    assert_eq!(parts_processed(&api, &session).await, 2, "still processing");
+    // Processing done (this commit is refused for its digest): every part counts again.
+    api.commit_with(&session, &parts, &wrong, &[])
+        .await
+        .error(400, "digest_mismatch");
+    assert_eq!(parts_processed(&api, &session).await, 3);
+    api.commit(&session, &parts, &second).await.ok(201);
+
+    // An unchanged version: 202 on every commit with every part processed.
+    let (session, parts) = version_session(&api, &file.id, &second).await;
+    for _ in 0..3 {
+        assert_eq!(
+            api.commit(&session, &parts, &second).await.status.as_u16(),
+            202
+        );
+    }
+    assert_eq!(parts_processed(&api, &session).await, 3);
+    assert_eq!(emulator.committed_file(&file.id).unwrap().version_number, 2);
+}
+
 #[tokio::test]
 async fn the_preflight_check() {
     let emulator = start(EmulatorConfig {

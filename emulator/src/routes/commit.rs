@@ -82,6 +82,7 @@ async fn commit_session(
     // A big file takes a while to assemble: past `assembly_wait` the client is told to come back.
     let Ok(outcome) = tokio::time::timeout(app.config.assembly_wait, assembled(assembly)).await
     else {
+        app.store.mark_processing(session_id);
         return Ok(accepted(app));
     };
     let sha1 = match outcome {

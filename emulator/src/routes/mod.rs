@@ -9,6 +9,7 @@ mod files;
 mod folders;
 mod input;
 mod multipart;
+mod oauth;
 mod sessions;
 mod uploads;
 
@@ -81,9 +82,11 @@ pub(crate) fn router(app: Arc<App>) -> Router {
         .route("/folders", post(folders::create_folder))
         .route("/folders/{folder_id}", get(folders::get_folder))
         .route("/folders/{folder_id}/items", get(folders::list_items));
-    // Routes at the root (such as a token endpoint) go beside these two, outside the
-    // roots whose calls need a bearer token (see `needs_bearer`).
+    // The token endpoint is at the root, beside the two roots, outside the calls that need
+    // a bearer token (see `needs_bearer`).
     Router::new()
+        .route("/oauth2/token", post(oauth::token))
+        .route("/oauth2/revoke", post(oauth::revoke))
         .nest(API_ROOT, api.clone())
         .nest(UPLOAD_ROOT, api)
         .fallback(|| async { ApiError::not_found("no such endpoint") })
@@ -114,7 +117,13 @@ async fn frame(State(app): Shared, request: Request, next: Next) -> Response {
                 let upload = method == Method::POST && is_direct_upload(&path);
                 app.auth
                     .check(request.headers(), upload)
-                    .inspect_err(|_| app.stats.update(|s| s.unauthorized += 1))
+                    .map_err(|refused| {
+                        app.stats.update(|s| {
+                            s.unauthorized += 1;
+                            s.expired_tokens += u64::from(refused.expired);
+                        });
+                        refused.error
+                    })
             }
         });
     let mut response = match admitted {
@@ -234,6 +243,9 @@ where
         FaultAction::OneOf(_) => unreachable!("Faults::take draws one of the choices"),
         FaultAction::CommitAccepted => {
             drain(body).await;
+            if let Some(id) = session_id {
+                app.store.mark_processing(id);
+            }
             accepted(app)
         }
         FaultAction::PartsMismatch => {

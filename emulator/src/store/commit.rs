@@ -69,7 +69,8 @@ impl Store {
     /// 1. the session is live, else 404 `not_found`;
     /// 2. the listed parts are exactly the stored ones, ordered by offset, and they cover the
     ///    whole file, else 400 `parts_mismatch` (`context_info` says what differs);
-    /// 3. the configured processing polls: 202 while `polls` are not used up;
+    /// 3. the configured processing polls: 202 while `polls` are not used up (the session
+    ///    is "processing" until its next commit);
     /// 4. the target: a new version's file still exists (404 `not_found`), a new file's folder
     ///    still exists (404 `not_found`);
     /// 5. `if-match` / `if-none-match` against the target's etag, else 412
@@ -87,7 +88,9 @@ impl Store {
         self.locked(|state| {
             let session = state.session(id)?;
             check_parts(session, listed)?;
-            if session.commit_polls_answered < polls {
+            // Processing is over unless this commit is answered 202 for it again.
+            session.processing = session.commit_polls_answered < polls;
+            if session.processing {
                 session.commit_polls_answered += 1;
                 return Ok(CommitStep::Accepted);
             }

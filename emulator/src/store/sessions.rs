@@ -39,6 +39,10 @@ pub(super) struct Session {
     pub(super) parts: BTreeMap<u64, Part>,
     pub(super) expires_at: DateTime<Utc>,
     pub(super) commit_polls_answered: u32,
+    /// A commit was answered 202 because the file is still "processing" (a configured
+    /// poll, an assembly still running, an injected 202); until the next commit, the
+    /// session says so by counting at most `total_parts - 1` parts processed.
+    pub(super) processing: bool,
     /// The concatenation of the parts into one file: started by the first part at offset
     /// 0 (see [`Session::feed_assembly`]) or by a commit; running (`None` inside) or done.
     /// Parts are immutable, so its result stays valid.
@@ -65,8 +69,21 @@ impl Session {
             id: self.id.clone(),
             part_size: self.part_size,
             total_parts: self.total_parts,
-            num_parts_processed: self.parts.len() as u64,
+            num_parts_processed: self.parts_processed(),
             expires_at: self.expires_at,
+        }
+    }
+}
+
+impl Session {
+    /// `num_parts_processed`: the parts stored, but fewer than all while the session is
+    /// processing, as Box's count of processed parts is. (A client that sees every part
+    /// processed while a commit still answers 202 may take the new version for unchanged.)
+    fn parts_processed(&self) -> u64 {
+        let stored = self.parts.len() as u64;
+        match self.processing {
+            true => stored.min(self.total_parts.saturating_sub(1)),
+            false => stored,
         }
     }
 }
@@ -144,6 +161,7 @@ impl Store {
             parts: BTreeMap::new(),
             expires_at: Utc::now() + self.ttl,
             commit_polls_answered: 0,
+            processing: false,
             assembly: None,
             feeder: None,
             dir,
@@ -359,6 +377,16 @@ impl Store {
             ids.sort();
             ids
         })
+    }
+
+    /// A commit of session `id` was answered 202 while its file is processed: until its
+    /// next commit, the session counts fewer parts processed than it has.
+    pub fn mark_processing(&self, id: &str) {
+        self.locked(|state| {
+            if let Some(session) = state.sessions.get_mut(id) {
+                session.processing = true;
+            }
+        });
     }
 
     pub fn expire_session(&self, id: &str) {

@@ -1,9 +1,11 @@
 """Box's official Python SDK (boxsdk, module box_sdk_gen), unchanged, against the emulator.
 
-Usage: box_sdk_scenarios.py SCENARIO BASE_URL TOKEN
+Usage: box_sdk_scenarios.py SCENARIO BASE_URL CREDENTIAL
 
 BASE_URL is the emulator's address (http://127.0.0.1:PORT); the SDK is configured only with
-its own base-URL options and appends /2.0/... itself. Each scenario asserts on what the SDK
+its own base-URL options and appends /2.0/... (and /oauth2/token) itself. CREDENTIAL is a
+developer token, or for the `ccg` and `jwt` scenarios the path of a Box app config JSON
+(as Box's developer console downloads it). Each scenario asserts on what the SDK
 returns and prints one JSON line of ids and SHA-1s for the Rust test to check against the
 emulator's store.
 """
@@ -12,8 +14,17 @@ import hashlib
 import io
 import json
 import sys
+import time
 
-from box_sdk_gen import BoxAPIError, BoxClient, BoxDeveloperTokenAuth
+from box_sdk_gen import (
+    BoxAPIError,
+    BoxCCGAuth,
+    BoxClient,
+    BoxDeveloperTokenAuth,
+    BoxJWTAuth,
+    CCGConfig,
+    JWTConfig,
+)
 from box_sdk_gen.managers.folders import CreateFolderParent
 from box_sdk_gen.managers.uploads import (
     PreflightFileUploadCheckParent,
@@ -26,13 +37,17 @@ from box_sdk_gen.managers.uploads import (
 from box_sdk_gen.networking.base_urls import BaseUrls
 
 
-def client(base_url, token):
+# The token TTL the Rust test gives the emulator for `ccg_expiry`.
+EXPIRY_TTL_SECS = 3
+
+
+def client(base_url, auth):
     urls = BaseUrls(
         base_url=base_url,
         upload_url=base_url + "/api",
         oauth_2_url=base_url + "/oauth2",
     )
-    return BoxClient(auth=BoxDeveloperTokenAuth(token=token)).with_custom_base_urls(urls)
+    return BoxClient(auth=auth).with_custom_base_urls(urls)
 
 
 def content(size, seed):
@@ -211,10 +226,82 @@ def folders(box):
     return {"folder": parent.id, "names": names}
 
 
+def upload_one(box, name, seed):
+    """One direct upload to the root; returns its id and SHA-1."""
+    data = content(1_000 + seed, seed)
+    file = box.uploads.upload_file(
+        UploadFileAttributes(name=name, parent=UploadFileAttributesParentField(id="0")),
+        io.BytesIO(data),
+    ).entries[0]
+    assert (file.name, file.sha_1) == (name, sha1(data)), file
+    return {"id": file.id, "sha1": file.sha_1}
+
+
+def ccg(base_url, config_path):
+    """BoxCCGAuth for the enterprise, then for a user; a revoked token is replaced by a new
+    grant."""
+    with open(config_path) as f:
+        app = json.load(f)
+    settings = app["boxAppSettings"]
+    auth = BoxCCGAuth(
+        CCGConfig(
+            client_id=settings["clientID"],
+            client_secret=settings["clientSecret"],
+            enterprise_id=app["enterpriseID"],
+        )
+    )
+    box = client(base_url, auth)
+    enterprise = upload_one(box, "ccg-enterprise.bin", 1)
+    token = auth.retrieve_token(network_session=box.network_session)
+    assert token.token_type == "bearer" and token.expires_in > 0, token
+    assert token.refresh_token is None, "CCG gives no refresh token"
+    # The SDK posts the revocation to base_url/oauth2/revoke, then asks for a new token.
+    auth.revoke_token(network_session=box.network_session)
+    again = upload_one(box, "ccg-after-revoke.bin", 2)
+    user = upload_one(client(base_url, auth.with_user_subject("33333")), "ccg-user.bin", 3)
+    return {"enterprise": enterprise, "again": again, "user": user}
+
+
+def ccg_expiry(base_url, config_path):
+    """A token that expires between two calls: the SDK gets 401 with Box's challenge, asks
+    for a new token and repeats the call. The emulator's token TTL is EXPIRY_TTL_SECS."""
+    with open(config_path) as f:
+        app = json.load(f)
+    settings = app["boxAppSettings"]
+    auth = BoxCCGAuth(
+        CCGConfig(
+            client_id=settings["clientID"],
+            client_secret=settings["clientSecret"],
+            enterprise_id=app["enterpriseID"],
+        )
+    )
+    box = client(base_url, auth)
+    before = upload_one(box, "before-expiry.bin", 6)
+    time.sleep(EXPIRY_TTL_SECS + 0.5)  # token expiry is no event the script can await
+    root = box.folders.get_folder_by_id("0")
+    assert root.id == "0", root
+    after = upload_one(box, "after-expiry.bin", 7)
+    return {"before": before, "after": after}
+
+
+def jwt(base_url, config_path):
+    """BoxJWTAuth from a Box app config (encrypted PKCS#8 key, publicKeyID), for the
+    enterprise, then for a user."""
+    with open(config_path) as f:
+        auth = BoxJWTAuth(config=JWTConfig.from_config_json_string(f.read()))
+    enterprise = upload_one(client(base_url, auth), "jwt-enterprise.bin", 4)
+    user = upload_one(client(base_url, auth.with_user_subject("33333")), "jwt-user.bin", 5)
+    return {"enterprise": enterprise, "user": user}
+
+
 def main():
-    scenario, base_url, token = sys.argv[1:4]
-    box = client(base_url, token)
-    result = {"upload": upload, "chunked": chunked, "folders": folders}[scenario](box)
+    scenario, base_url, credential = sys.argv[1:4]
+    with_app = {"ccg": ccg, "ccg_expiry": ccg_expiry, "jwt": jwt}
+    if scenario in with_app:
+        result = with_app[scenario](base_url, credential)
+    else:
+        box = client(base_url, BoxDeveloperTokenAuth(token=credential))
+        result = {"upload": upload, "chunked": chunked, "folders": folders}[scenario](box)
     print(json.dumps(result))
 
 
