@@ -22,13 +22,30 @@ use secrecy::ExposeSecret;
 
 const CLIENT_ID: &str = "client-id-1";
 const CLIENT_SECRET: &str = "client-S3CRET-77a1";
-const PASSPHRASE: &str = "test-passphrase-9c1e";
+/// The passphrase of the key in the emulator's test-only Box app config.
+const PASSPHRASE: &str = "test-passphrase";
 
+/// A test-only key of the emulator's fixtures (`emulator/tests/fixtures/README.md`):
+/// `private.pem` and `public.pem` a pair, `encrypted.pem` the same private key encrypted
+/// with [`PASSPHRASE`] (from the fixtures' Box app config), `other-private.pem` a key
+/// that does not match.
 fn fixture(name: &str) -> String {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/jwt")
-        .join(name);
-    std::fs::read_to_string(path).unwrap()
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../emulator/tests/fixtures");
+    let read = |file: &str| std::fs::read_to_string(dir.join(file)).unwrap();
+    match name {
+        "private.pem" => read("test-only-jwt-key.pem"),
+        "public.pem" => read("test-only-jwt-key.pub.pem"),
+        "other-private.pem" => read("test-only-other-key.pem"),
+        "encrypted.pem" => {
+            let app: serde_json::Value =
+                serde_json::from_str(&read("test-only-box-config.json")).unwrap();
+            app["boxAppSettings"]["appAuth"]["privateKey"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        }
+        _ => panic!("no fixture {name}"),
+    }
 }
 
 /// Box's app config with `key` (and `passphrase`).
