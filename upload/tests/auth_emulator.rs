@@ -128,16 +128,16 @@ async fn uploads_spanning_several_token_lifetimes_succeed_with_each_grant() {
     for kind in [Kind::ClientCredentials, Kind::Jwt, Kind::Refresh] {
         let ttl = Duration::from_secs(2);
         let emulator = emulator(ttl).await;
-        // Each part is held 400 ms by the emulator: 12 parts two at a time span about
-        // 2.4 s of parts, more than one lifetime, plus the session and the commit.
+        // Each part is held 300 ms by the emulator: 24 parts two at a time span about
+        // 3.6 s of parts, two token lifetimes, plus the session and the commit.
         emulator.faults().add(
             FaultRule::new(
                 Op::UploadPart,
-                FaultAction::Delay(Duration::from_millis(400)),
+                FaultAction::Delay(Duration::from_millis(300)),
             )
             .probability(1.0),
         );
-        let source = SourceFile::new(12 * MIB, 3);
+        let source = SourceFile::new(24 * MIB, 3);
         let started = Instant::now();
         let file = uploader(client(&emulator, provider(kind, &emulator)))
             .upload_path(source.path(), "0", "long.bin")
@@ -156,7 +156,7 @@ async fn uploads_spanning_several_token_lifetimes_succeed_with_each_grant() {
             "{kind:?}: the upload outlived a token ({took:?})"
         );
         assert!(
-            (2..=lifetimes + 1).contains(&grants),
+            (3..=lifetimes + 1).contains(&grants),
             "{kind:?}: {grants} grants in {took:?}"
         );
         assert_eq!(stats.all_grants(), grants, "{kind:?}: only this grant");
