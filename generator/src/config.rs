@@ -38,6 +38,11 @@ pub struct Config {
     /// the first label (`upload-*.example.com`).
     #[serde(default)]
     pub trusted_hosts: Vec<String>,
+    /// Read defects of the spec that have a faithful reading (a dangling `$ref` as any
+    /// JSON value, an enum value of another type as a JSON value) as warnings instead
+    /// of refusing the spec.
+    #[serde(default)]
+    pub lenient: bool,
     /// Give every struct read from responses a flattened map of the members the
     /// spec does not list (`unknown_fields`), so fields the API adds later are kept
     /// rather than dropped on decode.

@@ -102,6 +102,9 @@ pub enum TypeKind {
         variants: Vec<UnionVariant>,
         /// The property that tells the alternatives apart, when there is one.
         discriminator: Option<String>,
+        /// Every alternative has a text form (scalars, enums, such unions): the union
+        /// has one too (`Display`), so it can be a path, query or header parameter.
+        text: bool,
     },
     /// Another name for a type (`pub type X = Y;`).
     Alias(TypeRef),
@@ -244,10 +247,38 @@ pub struct Param {
     pub explode: bool,
     /// Sent as JSON text (an object, or a list of objects, in a query).
     pub json: bool,
+    /// A query parameter's `style`, when not `form` (which `explode` and `json` say).
+    pub style: Option<Style>,
     /// Doc comment.
     pub docs: Option<String>,
     /// JSON pointer of the parameter where the operation (or its path item) lists it.
     pub pointer: String,
+}
+
+/// How a value becomes `name=value` pairs: OpenAPI's `style` (`oas_runtime::Style`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    /// `form`.
+    Form,
+    /// `spaceDelimited`.
+    SpaceDelimited,
+    /// `pipeDelimited`.
+    PipeDelimited,
+    /// `deepObject`.
+    DeepObject,
+    /// JSON text (a field whose encoding is a JSON media type).
+    Json,
+}
+
+/// How a field of a form body is written, when not as a `form` style, exploded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldStyle {
+    /// The field's wire name.
+    pub wire_name: String,
+    /// Its style.
+    pub style: Style,
+    /// Its `explode`.
+    pub explode: bool,
 }
 
 /// A request body.
@@ -275,6 +306,10 @@ pub enum BodyKind {
         ty: TypeRef,
         /// The wire names of its fields, in declared order (none for a map).
         fields: Vec<String>,
+        /// When a field is a list or an object, or its encoding names a style: every
+        /// field written by its style (`Request::form_styled`), these with their own;
+        /// else `None`, and the body is a flat form of text fields (`Request::form`).
+        styled: Option<Vec<FieldStyle>>,
     },
     /// `multipart/form-data`: one part per property of the schema, each a field of
     /// the operation's request struct.
@@ -332,8 +367,8 @@ pub enum PartEncoding {
 /// A success outcome of an operation.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Outcome {
-    /// HTTP status (e.g. 201).
-    pub status: u16,
+    /// The statuses it matches (e.g. 201, or 2XX).
+    pub status: Status,
     /// Rust variant name (e.g. `Created`).
     pub variant: String,
     /// Body.
@@ -342,6 +377,54 @@ pub struct Outcome {
     pub headers: Vec<ResponseHeader>,
     /// Doc comment.
     pub docs: Option<String>,
+}
+
+impl Outcome {
+    /// Whether the outcome's value carries the status it came with: a range's does
+    /// (its codes may mean different things), unless it is the raw response.
+    pub fn carries_status(&self) -> bool {
+        matches!(self.status, Status::Range(_)) && self.body != OutcomeBody::Raw
+    }
+}
+
+/// How a response header's value is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HeaderForm {
+    /// One value's text.
+    Text,
+    /// A list (`ty` is a `Vec`): comma-separated items, over every line of the header.
+    List,
+    /// JSON text (`content` in a JSON media type).
+    Json,
+}
+
+/// The statuses an outcome matches. Codes sort before ranges, which is the order
+/// their match arms need.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Status {
+    /// One status code.
+    Code(u16),
+    /// Every code of a class: `Range(2)` is 200 to 299 (`2XX` in a spec).
+    Range(u16),
+}
+
+impl Status {
+    /// The lowest and highest code it matches.
+    pub fn bounds(self) -> (u16, u16) {
+        match self {
+            Status::Code(code) => (code, code),
+            Status::Range(class) => (class * 100, class * 100 + 99),
+        }
+    }
+}
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Status::Code(code) => write!(f, "{code}"),
+            Status::Range(class) => write!(f, "{class}XX"),
+        }
+    }
 }
 
 /// The body of an outcome.
@@ -353,6 +436,9 @@ pub enum OutcomeBody {
     Json(TypeRef),
     /// Raw bytes.
     Bytes,
+    /// The whole response (status, headers and body), for an operation that declares
+    /// no success response: `oas_runtime::RawResponse`.
+    Raw,
 }
 
 /// A response header.
@@ -366,6 +452,8 @@ pub struct ResponseHeader {
     /// the emitted code: a header the spec requires but the server leaves out, or writes
     /// in a form that does not parse, is not worth failing a call over.
     pub ty: TypeRef,
+    /// How its value is written.
+    pub form: HeaderForm,
     /// Doc comment.
     pub docs: Option<String>,
 }

@@ -28,7 +28,7 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 pub use config::Config;
-pub use error::Error;
+pub use error::{Error, ErrorKind, Warning};
 
 /// What to generate from.
 #[derive(Debug, Clone)]
@@ -48,17 +48,23 @@ pub struct Output {
     pub files: BTreeMap<String, String>,
     /// The IR the files were emitted from.
     pub api: ir::Api,
+    /// Defects of the spec read in a documented way (see [`Warning`]), sorted.
+    pub warnings: Vec<Warning>,
 }
 
 /// Runs the whole pipeline.
 pub fn generate(input: &Input) -> Result<Output, Error> {
     let overlays = input.config.overlay_paths();
     let spec = load::load(&input.spec, &overlays)?;
-    let api = lower::lower(&spec, &input.config)?;
+    let (api, warnings) = lower::lower_with_warnings(&spec, &input.config)?;
     let header = header(input, &overlays)?;
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let files = format::format_api(&api, &header, threads)?;
-    Ok(Output { files, api })
+    Ok(Output {
+        files,
+        api,
+        warnings,
+    })
 }
 
 /// The "do not edit" header: names the spec and a hash of every input, so a stale

@@ -80,6 +80,7 @@ change_tests!(
     parameters,
     request_fields,
     response_fields,
+    styles,
     types,
     unchanged,
     union_variants,

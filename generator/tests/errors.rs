@@ -176,13 +176,6 @@ fn path_placeholder_without_parameter() {
 }
 
 #[test]
-fn success_range_is_refused() {
-    let bad = MINIMAL.replace("\"200\":", "\"2XX\":");
-    let msg = message(generate_text("spec.yaml", &bad));
-    assert!(msg.contains("a success status range 2XX"), "{msg}");
-}
-
-#[test]
 fn overlay_target_that_selects_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let spec = dir.path().join("spec.yaml");
@@ -542,37 +535,124 @@ components:
 "##;
 
 #[test]
-fn form_fields_without_a_text_form_are_named_by_pointer() {
+fn form_bodies_and_encodings_the_generator_cannot_honour_are_named_by_pointer() {
     generate_text("spec.yaml", FORM).unwrap();
-    let scope = "scope: {type: string}";
+    let with_encoding = |encoding: &str| {
+        FORM.replace(
+            "            schema: {$ref: \"#/components/schemas/Token\"}\n",
+            &format!("            schema: {{$ref: \"#/components/schemas/Token\"}}\n            encoding:\n              {encoding}\n"),
+        )
+    };
+    const AT: &str =
+        "at /paths/~1token/post/requestBody/content/application~1x-www-form-urlencoded";
     let cases = [
         (
-            FORM.replace(scope, "scope: {type: array, items: {type: string}}"),
-            "at /components/schemas/Token/properties/scope: cannot generate code for field \
-             \"scope\" of a application/x-www-form-urlencoded body, which is not text",
-        ),
-        (
-            FORM.replace(scope, "scope: {type: object, properties: {a: {type: string}}}"),
-            "at /components/schemas/Token/properties/scope: cannot generate code for field \"scope\"",
-        ),
-        (
-            FORM.replace(
-                "            schema: {$ref: \"#/components/schemas/Token\"}\n",
-                "            schema: {$ref: \"#/components/schemas/Token\"}\n            encoding:\n              scope: {style: form}\n",
+            with_encoding("scope: {contentType: application/xml}"),
+            format!(
+                "{AT}/encoding/scope/contentType: cannot generate code for contentType \"application/xml\""
             ),
-            "at /paths/~1token/post/requestBody/content/application~1x-www-form-urlencoded/encoding/scope: \
-             cannot generate code for an `encoding` object",
+        ),
+        (
+            with_encoding("nope: {style: deepObject}"),
+            format!(
+                "breaks OpenAPI {AT}/encoding/nope: an encoding for \"nope\", which is not a property"
+            ),
         ),
         (
             FORM.replace(
                 "            schema: {$ref: \"#/components/schemas/Token\"}\n",
                 "            schema: {type: array, items: {type: string}}\n",
             ),
-            "at /paths/~1token/post/requestBody/content/application~1x-www-form-urlencoded/schema: \
-             cannot generate code for a application/x-www-form-urlencoded body whose schema is not an object",
+            format!(
+                "{AT}/schema: cannot generate code for a application/x-www-form-urlencoded body whose schema is not an object"
+            ),
         ),
     ];
     for (spec, expected) in cases {
-        assert_refused(&spec, expected);
+        assert_refused(&spec, &expected);
     }
+}
+
+#[test]
+fn a_spec_that_breaks_openapi_says_so_apart_from_what_cannot_be_generated() {
+    let dangling = MINIMAL.replace(
+        "a: {type: string}",
+        "a: {$ref: \"#/components/schemas/Nope\"}",
+    );
+    let error = generate_text("spec.yaml", &dangling).err().unwrap();
+    assert_eq!(error.kind(), oas_codegen::ErrorKind::InvalidSpec);
+    assert_eq!(error.pointer(), Some("/components/schemas/X/properties/a"));
+    assert!(
+        error.to_string().contains("breaks OpenAPI at /components"),
+        "{error}"
+    );
+
+    let negated = MINIMAL.replace("a: {type: string}", "a: {not: {type: string}}");
+    let error = generate_text("spec.yaml", &negated).err().unwrap();
+    assert_eq!(error.kind(), oas_codegen::ErrorKind::Construct);
+    assert!(!error.to_string().contains("breaks OpenAPI"), "{error}");
+}
+
+/// Generates `spec` with `lenient = true`.
+fn generate_lenient(spec: &str) -> Result<oas_codegen::Output, Error> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("spec.yaml");
+    std::fs::write(&path, spec).unwrap();
+    let mut config = Config::select_all();
+    config.lenient = true;
+    generate_path(&path, config)
+}
+
+#[test]
+fn lenient_mode_reads_defects_that_have_a_faithful_reading_and_warns_of_each() {
+    let spec = MINIMAL.replace(
+        "a: {type: string}",
+        "a: {$ref: \"#/components/schemas/Nope\"}\n        b: {type: string, enum: [x, 1]}\n        \
+         c: {allOf: [{$ref: \"#/components/schemas/Gone\"}, {properties: {d: {type: string}}}]}",
+    );
+    assert!(
+        generate_text("spec.yaml", &spec).is_err(),
+        "strict mode refuses"
+    );
+    let output = generate_lenient(&spec).unwrap();
+    let types = &output.files["types.rs"];
+    assert!(
+        types.contains("pub a: Option<::serde_json::Value>"),
+        "{types}"
+    );
+    assert!(
+        types.contains("pub b: Option<::serde_json::Value>"),
+        "{types}"
+    );
+    assert!(types.contains("pub d: Option<String>"), "{types}");
+    let warnings: Vec<String> = output.warnings.iter().map(|w| w.to_string()).collect();
+    let expected = [
+        "at /components/schemas/X/properties/a: dangling $ref \"#/components/schemas/Nope\"; read as any JSON value",
+        "at /components/schemas/X/properties/b/enum/1: enum value 1 is not a string",
+        "at /components/schemas/X/properties/c/allOf/0: dangling $ref \"#/components/schemas/Gone\"; read as a part that adds no properties",
+    ];
+    assert_eq!(warnings.len(), expected.len(), "{warnings:#?}");
+    for (warning, expected) in warnings.iter().zip(expected) {
+        assert!(warning.contains("spec.yaml: warning: "), "{warning}");
+        assert!(warning.contains(expected), "{warning}\nexpected {expected}");
+    }
+    // What has no faithful reading stays refused.
+    let negated = MINIMAL.replace("a: {type: string}", "a: {not: {type: string}}");
+    assert!(generate_lenient(&negated).is_err());
+}
+
+#[test]
+fn a_required_name_that_no_property_declares_is_a_warning_in_any_mode() {
+    let spec = MINIMAL.replace(
+        "type: object\n",
+        "type: object\n      required: [a, grant_type]\n",
+    );
+    let output = generate_text("spec.yaml", &spec).unwrap();
+    let warnings: Vec<String> = output.warnings.iter().map(|w| w.to_string()).collect();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0].contains("at /components/schemas/X/required/1: `required` names \"grant_type\", which no property declares"),
+        "{warnings:?}"
+    );
+    assert!(output.files["types.rs"].contains("pub a: String"));
 }

@@ -407,6 +407,10 @@ fn keyword() -> impl Strategy<Value = (&'static str, Value)> {
         Just(json!([{"$ref": "#/components/schemas/Nope"}])),
         Just(json!([{"type": "object", "required": ["type"],
             "properties": {"type": {"type": "string", "enum": ["x"]}}}])),
+        // A union among object parts (distributed when it is an `allOf`).
+        Just(json!([{"properties": {"c": {"type": "string"}}},
+            {"oneOf": [{"type": "object", "properties": {"a": {"type": "string"}}},
+                {"type": "object", "properties": {"b": {"type": "integer"}}}]}])),
     ];
     let additional = prop_oneof![
         Just(json!(true)),

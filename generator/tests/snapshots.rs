@@ -37,8 +37,11 @@ snapshot_tests!(
     nullable,
     open_enum,
     outcomes,
+    parameter_styles,
     security,
     servers,
+    shared_and_one_of,
+    status_ranges,
     unions,
     unknown_fields,
 );

@@ -1,15 +1,16 @@
 //! Response headers as typed values: leniently, since a header a server gets slightly
 //! wrong is no reason to fail a call that succeeded.
 //!
-//! Generated code reads each response header it declares with [`decode`]. `Retry-After`,
+//! Generated code reads each response header it declares with [`decode`] (or
+//! [`decode_list`] for a list, [`decode_json`] for JSON text). `Retry-After`,
 //! HTTP's own header, is parsed in one place, [`retry_after`], for generated header
 //! fields and for the runtime's retries alike; `WWW-Authenticate` by [`bearer_error`].
 
 use std::str::FromStr;
 use std::time::{Duration, SystemTime};
 
-use http::HeaderMap;
 use http::header::{RETRY_AFTER, WWW_AUTHENTICATE};
+use http::{HeaderMap, HeaderValue};
 
 use crate::text::ServerText;
 
@@ -31,12 +32,7 @@ pub fn decode<T: FromStr>(headers: &HeaderMap, name: &str) -> Option<T> {
         text.trim().parse().ok()
     });
     if parsed.is_none() {
-        tracing::warn!(
-            header = name,
-            value = %ServerText::new(value.as_bytes()),
-            expected = std::any::type_name::<T>(),
-            "ignoring a response header that does not parse"
-        );
+        warn_unparsed::<T>(name, value);
     }
     parsed
 }
@@ -73,6 +69,52 @@ pub fn bearer_error(headers: &HeaderMap) -> Option<String> {
                 .find(|(name, _)| name.eq_ignore_ascii_case("error"))
                 .map(|(_, value)| value.to_unescaped())
         })
+}
+
+/// Every item of the list header `name` (its values split at commas, over all the
+/// lines the response has of it), or `None` when it has none or an item does not parse
+/// (logged as a warning, like [`decode`]).
+pub fn decode_list<T: FromStr>(headers: &HeaderMap, name: &str) -> Option<Vec<T>> {
+    let mut items = Vec::new();
+    let mut found = false;
+    for value in headers.get_all(name) {
+        found = true;
+        let parsed: Option<Vec<T>> = value.to_str().ok().and_then(|text| {
+            text.split(',')
+                .map(str::trim)
+                .filter(|item| !item.is_empty())
+                .map(|item| item.parse().ok())
+                .collect()
+        });
+        let Some(parsed) = parsed else {
+            warn_unparsed::<T>(name, value);
+            return None;
+        };
+        items.extend(parsed);
+    }
+    found.then_some(items)
+}
+
+/// The header `name` read as JSON text (a header described by `content` in a JSON
+/// media type), or `None` when the response does not have it or it does not decode
+/// (logged as a warning, like [`decode`]).
+pub fn decode_json<T: serde::de::DeserializeOwned>(headers: &HeaderMap, name: &str) -> Option<T> {
+    let value = headers.get(name)?;
+    let parsed = serde_json::from_slice(value.as_bytes()).ok();
+    if parsed.is_none() {
+        warn_unparsed::<T>(name, value);
+    }
+    parsed
+}
+
+/// Logs a header left out because its value does not parse as a `T`.
+fn warn_unparsed<T>(name: &str, value: &HeaderValue) {
+    tracing::warn!(
+        header = name,
+        value = %ServerText::new(value.as_bytes()),
+        expected = std::any::type_name::<T>(),
+        "ignoring a response header that does not parse"
+    );
 }
 
 /// `wait` in seconds as a `T`: with its fraction, else rounded up, else the largest whole
@@ -120,7 +162,24 @@ pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use http::HeaderValue;
+
+    #[test]
+    fn list_headers_join_every_line_and_json_headers_decode() {
+        let mut headers = HeaderMap::new();
+        headers.append("link", "a, b".parse().unwrap());
+        headers.append("link", "c".parse().unwrap());
+        assert_eq!(
+            decode_list::<String>(&headers, "Link"),
+            Some(vec!["a".to_owned(), "b".to_owned(), "c".to_owned()])
+        );
+        assert_eq!(decode_list::<String>(&headers, "nope"), None);
+        headers.append("x-n", "1, x".parse().unwrap());
+        assert_eq!(decode_list::<i64>(&headers, "x-n"), None);
+        headers.append("x-rate", r#"{"limit": 3}"#.parse().unwrap());
+        let rate: Option<serde_json::Value> = decode_json(&headers, "X-Rate");
+        assert_eq!(rate, Some(serde_json::json!({"limit": 3})));
+        assert_eq!(decode_json::<serde_json::Value>(&headers, "x-n"), None);
+    }
 
     fn wait(value: &str) -> Option<Duration> {
         parse_retry_after(value, SystemTime::now())

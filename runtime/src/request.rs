@@ -15,6 +15,7 @@ use url::Url;
 use crate::error::InvalidRequest;
 use crate::idle::PIECE;
 use crate::multipart::Multipart;
+use crate::style::{Style, style_pairs};
 use crate::text::DisplayUrl;
 
 pub(crate) type BoxStream = Pin<Box<dyn Stream<Item = Result<Bytes, io::Error>> + Send>>;
@@ -73,6 +74,25 @@ impl Request {
         Ok(self)
     }
 
+    /// Appends the query pairs of `value` written in an OpenAPI `style` (see
+    /// [`Style`]): `deepObject` as `name[key]=value`, delimited lists, exploded
+    /// objects. Names and values are percent-encoded as in an HTML form.
+    pub fn query_styled<T: serde::Serialize + ?Sized>(
+        &mut self,
+        name: &str,
+        value: &T,
+        style: Style,
+        explode: bool,
+    ) -> Result<&mut Self, InvalidRequest> {
+        let value = serde_json::to_value(value).map_err(|e| {
+            InvalidRequest::new(format!("cannot serialize the query parameter {name}: {e}"))
+        })?;
+        let mut pairs = Vec::new();
+        style_pairs(name, &value, style, explode, &mut pairs);
+        self.url.query_pairs_mut().extend_pairs(pairs);
+        Ok(self)
+    }
+
     /// Sets the header `name` to `value`, replacing any value it had.
     ///
     /// Fails, naming the header, when the name is not a valid header name or
@@ -123,6 +143,45 @@ impl Request {
                 "cannot serialize the body as application/x-www-form-urlencoded: {e}"
             ))
         })?;
+        self.headers.insert(
+            CONTENT_TYPE,
+            HeaderValue::from_static("application/x-www-form-urlencoded"),
+        );
+        self.body = Some(Body::from(text));
+        Ok(self)
+    }
+
+    /// Serializes `body`, an object, as an HTML form now, each field written by its
+    /// OpenAPI style (see [`Style`]): `fields` gives `(name, style, explode)` for the
+    /// fields whose encoding says so; the others are `form` and exploded, the default
+    /// of a form (a list as the name repeated per item, an object as its members).
+    /// Sets it as the body, with the content type
+    /// `application/x-www-form-urlencoded`.
+    pub fn form_styled<T: serde::Serialize + ?Sized>(
+        &mut self,
+        body: &T,
+        fields: &[(&str, Style, bool)],
+    ) -> Result<&mut Self, InvalidRequest> {
+        let value = serde_json::to_value(body)
+            .map_err(|e| InvalidRequest::new(format!("cannot serialize the form body: {e}")))?;
+        let serde_json::Value::Object(members) = value else {
+            return Err(InvalidRequest::new(
+                "a form body must serialize as an object of fields",
+            ));
+        };
+        let mut pairs = Vec::new();
+        for (name, member) in &members {
+            let (style, explode) = fields
+                .iter()
+                .find(|(field, ..)| field == name)
+                .map_or((Style::Form, true), |(_, style, explode)| {
+                    (*style, *explode)
+                });
+            style_pairs(name, member, style, explode, &mut pairs);
+        }
+        let text = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(pairs)
+            .finish();
         self.headers.insert(
             CONTENT_TYPE,
             HeaderValue::from_static("application/x-www-form-urlencoded"),

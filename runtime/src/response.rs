@@ -72,6 +72,16 @@ impl Response {
         text.trim().parse().map(Some).map_err(|_| error())
     }
 
+    /// The whole response as plain data: what an operation that declares no success
+    /// response returns on a 2xx status.
+    pub fn into_raw(self) -> RawResponse {
+        RawResponse {
+            status: self.status,
+            headers: self.headers,
+            body: self.body,
+        }
+    }
+
     /// Turns the response into an [`Error::Api`], with the body decoded as
     /// `E` when it decodes as one.
     pub fn into_error<E: DeserializeOwned>(self) -> Error<E> {
@@ -88,6 +98,30 @@ impl Response {
             method: self.method,
             url: self.url,
         }))
+    }
+}
+
+/// A whole response: what a generated method returns when the spec declares no success
+/// response for the operation (only errors, or only `default`), so the caller can read
+/// whatever the server answered.
+#[derive(Clone, PartialEq)]
+pub struct RawResponse {
+    /// The status (a 2xx one).
+    pub status: StatusCode,
+    /// The headers.
+    pub headers: HeaderMap,
+    /// The body, read in full.
+    pub body: Bytes,
+}
+
+/// Shows the body as a bounded snippet, never in full.
+impl fmt::Debug for RawResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RawResponse")
+            .field("status", &self.status)
+            .field("headers", &self.headers)
+            .field("body", &BodySnippet(&self.body))
+            .finish()
     }
 }
 

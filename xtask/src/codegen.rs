@@ -8,6 +8,7 @@ use oas_codegen::report::Summary;
 use oas_codegen::{Config, Input, display_path, generate};
 
 use crate::api_report::{self, SUMMARY_FILE};
+use crate::scaffold;
 
 /// Why the command did not succeed.
 #[derive(Debug)]
@@ -26,12 +27,14 @@ pub struct Args {
     spec: Option<PathBuf>,
     config: Option<PathBuf>,
     out: Option<PathBuf>,
+    crate_name: Option<String>,
     report: Option<PathBuf>,
     check: bool,
 }
 
 impl Args {
-    /// Parses `--spec PATH --config PATH --out DIR --report FILE --check` (also
+    /// Parses `--spec PATH --config PATH --out DIR --crate-name NAME --report FILE
+    /// --check` (also
     /// `--flag=value`).
     pub fn parse(args: &[String]) -> Result<Args, Failure> {
         let mut parsed = Args::default();
@@ -52,6 +55,13 @@ impl Args {
                 "--spec" => parsed.spec = Some(value("--spec")?),
                 "--config" => parsed.config = Some(value("--config")?),
                 "--out" => parsed.out = Some(value("--out")?),
+                "--crate-name" => {
+                    let name = value("--crate-name")?.to_string_lossy().into_owned();
+                    crate::scaffold::check_crate_name(&name).map_err(|reason| {
+                        Failure::Usage(format!("--crate-name {name:?} {reason}"))
+                    })?;
+                    parsed.crate_name = Some(name);
+                }
                 "--report" => parsed.report = Some(value("--report")?),
                 "--check" => parsed.check = true,
                 other => return Err(Failure::Usage(format!("unknown option {other:?}"))),
@@ -94,6 +104,9 @@ pub fn run(args: &Args) -> Result<(), Failure> {
         config,
     };
     let output = generate(&input).map_err(|e| Failure::Error(e.to_string()))?;
+    for warning in &output.warnings {
+        eprintln!("{warning}");
+    }
     let dir = out.join("src/generated");
     let summary_path = out.join(SUMMARY_FILE);
     // The previous API is what the last run wrote: read it before writing anything.
@@ -107,7 +120,8 @@ pub fn run(args: &Args) -> Result<(), Failure> {
         }
         stale
     } else {
-        write(&root, &out, &dir, &output.files)?;
+        write(&dir, &output.files)?;
+        scaffold_crate(&root, &out, args.crate_name.as_deref())?;
         write_if_changed(&summary_path, &summary_json)?;
         eprintln!(
             "wrote {} files to {} and {} ({} operations, {} types)",
@@ -154,14 +168,8 @@ pub(crate) fn io_error(path: &Path, e: std::io::Error) -> Failure {
     Failure::Error(format!("{}: {e}", path.display()))
 }
 
-/// Writes the files, removes generated files that are no longer produced, and gives a
-/// new output folder a crate manifest so it builds on its own.
-fn write(
-    root: &Path,
-    out: &Path,
-    dir: &Path,
-    files: &BTreeMap<String, String>,
-) -> Result<(), Failure> {
+/// Writes the files and removes generated files that are no longer produced.
+pub(crate) fn write(dir: &Path, files: &BTreeMap<String, String>) -> Result<(), Failure> {
     std::fs::create_dir_all(dir).map_err(|e| io_error(dir, e))?;
     for (name, contents) in files {
         write_if_changed(&dir.join(name), contents)?;
@@ -173,33 +181,31 @@ fn write(
         let path = dir.join(&stale);
         std::fs::remove_file(&path).map_err(|e| io_error(&path, e))?;
     }
-    scaffold(root, out)
+    Ok(())
 }
 
-/// A crate around the generated module, for an output folder that has none yet.
-fn scaffold(root: &Path, out: &Path) -> Result<(), Failure> {
+/// A crate around the generated module, for an output folder that has none yet: named
+/// `crate_name`, else after the folder (made a valid package name).
+fn scaffold_crate(root: &Path, out: &Path, crate_name: Option<&str>) -> Result<(), Failure> {
     let manifest = out.join("Cargo.toml");
     if manifest.exists() {
         return Ok(());
     }
     let runtime = std::fs::canonicalize(root.join("runtime"))
         .map_err(|e| io_error(&root.join("runtime"), e))?;
-    let name = out
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "generated-client".into());
-    let toml = format!(
-        "[package]\nname = {name:?}\nversion = \"0.1.0\"\nedition = \"2024\"\npublish = false\n\n\
-         [dependencies]\noas-runtime = {{ path = {runtime:?} }}\nserde = {{ version = \"1\", features = [\"derive\"] }}\n\
-         serde_json = \"1\"\nchrono = {{ version = \"0.4\", default-features = false, features = [\"std\", \"serde\"] }}\n\n\
-         [workspace]\n",
-        runtime = runtime.display().to_string(),
-    );
+    let name = match crate_name {
+        Some(name) => name.to_owned(),
+        None => {
+            let folder = std::fs::canonicalize(out).unwrap_or_else(|_| out.to_owned());
+            let folder = folder.file_name().map(|n| n.to_string_lossy().into_owned());
+            scaffold::crate_name_from_folder(&folder.unwrap_or_default())
+        }
+    };
+    let toml = scaffold::manifest(&name, &runtime, true);
     std::fs::write(&manifest, toml).map_err(|e| io_error(&manifest, e))?;
     let lib = out.join("src/lib.rs");
     if !lib.exists() {
-        let text = "//! A client generated by `cargo xtask codegen`.\n\n#[rustfmt::skip]\nmod generated;\n\npub use generated::*;\n";
-        std::fs::write(&lib, text).map_err(|e| io_error(&lib, e))?;
+        std::fs::write(&lib, scaffold::LIB_RS).map_err(|e| io_error(&lib, e))?;
     }
     Ok(())
 }

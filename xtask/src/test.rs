@@ -6,6 +6,8 @@
 //! 3. The full official Box spec, generated and compiled under clippy (an `#[ignore]`d
 //!    test: it is the slowest one).
 //! 4. `spec/check_facts.py`: our spec states Box's facts in our own words.
+//! 5. `cargo xtask corpus --sample 50 --compile 20`: the generator on a fixed sample
+//!    of public APIs (the APIs-guru directory, from npm), 20 of them compiled.
 
 use std::path::Path;
 use std::process::Command;
@@ -54,6 +56,8 @@ pub fn run(args: &[String]) -> Result<(), Failure> {
     } else {
         eprintln!("skipped the spec facts check: ../shared/box-openapi/openapi.json is not there");
     }
+    eprintln!("==> corpus: a fixed sample of public APIs, generated and compiled");
+    crate::corpus::run(&["--sample", "50", "--compile", "20"].map(String::from))?;
     eprintln!("xtask test: all passed");
     Ok(())
 }

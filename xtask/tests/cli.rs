@@ -192,6 +192,39 @@ fn the_generated_crate_holds_only_lib_rs_and_marked_generated_files() {
     );
 }
 
+#[test]
+fn out_names_a_new_crate_after_its_folder_as_a_valid_package_name() {
+    let parent = tempfile::tempdir().unwrap();
+    let out = parent.path().join("2 api.example.com");
+    let written = xtask(&["codegen", "--out", out.to_str().unwrap()]);
+    assert!(written.status.success(), "{}", stderr(&written));
+    let manifest = std::fs::read_to_string(out.join("Cargo.toml")).unwrap();
+    assert!(
+        manifest.contains("name = \"api-2-api-example-com\""),
+        "{manifest}"
+    );
+
+    let named = parent.path().join("named");
+    let written = xtask(&[
+        "codegen",
+        "--out",
+        named.to_str().unwrap(),
+        "--crate-name",
+        "my_client",
+    ]);
+    assert!(written.status.success(), "{}", stderr(&written));
+    let manifest = std::fs::read_to_string(named.join("Cargo.toml")).unwrap();
+    assert!(manifest.contains("name = \"my_client\""), "{manifest}");
+
+    let refused = xtask(&["codegen", "--out", "x", "--crate-name", "my.client"]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        stderr(&refused).contains("--crate-name \"my.client\" holds '.'"),
+        "{}",
+        stderr(&refused)
+    );
+}
+
 /// A small spec whose `File` has the given properties (besides `id`).
 fn spec_with_file_fields(fields: &str) -> String {
     format!(

@@ -150,6 +150,7 @@ fn success_tokens(op: &Operation) -> TokenStream {
         OutcomeBody::Empty => quote! { () },
         OutcomeBody::Json(ty) => type_tokens(ty),
         OutcomeBody::Bytes => quote! { ::oas_runtime::Bytes },
+        OutcomeBody::Raw => quote! { ::oas_runtime::RawResponse },
     }
 }
 

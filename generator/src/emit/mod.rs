@@ -155,6 +155,8 @@ fn emit_mod(api: &Api) -> TokenStream {
         #![allow(
             clippy::doc_lazy_continuation,
             clippy::doc_overindented_list_items,
+            // Nested lists and maps of a spec's schemas, spelled out rather than aliased.
+            clippy::type_complexity,
             rustdoc::bare_urls,
             rustdoc::broken_intra_doc_links,
             rustdoc::invalid_html_tags,
@@ -212,6 +214,7 @@ pub(crate) mod build {
             required,
             explode: false,
             json: false,
+            style: None,
             docs: None,
             pointer: format!("/parameters/{wire_name}"),
         }
@@ -220,7 +223,7 @@ pub(crate) mod build {
     /// An outcome without headers.
     pub fn outcome(status: u16, variant: &str, body: OutcomeBody) -> Outcome {
         Outcome {
-            status,
+            status: Status::Code(status),
             variant: variant.into(),
             body,
             headers: Vec::new(),
@@ -245,6 +248,7 @@ pub(crate) mod build {
             rust_name: rust_name.into(),
             wire_name: wire_name.into(),
             ty: TypeRef::String,
+            form: HeaderForm::Text,
             docs: None,
         }
     }

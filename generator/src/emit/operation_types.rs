@@ -156,8 +156,9 @@ fn response_variant(outcome: &Outcome) -> TokenStream {
         OutcomeBody::Empty => None,
         OutcomeBody::Json(ty) => Some(type_tokens(ty)),
         OutcomeBody::Bytes => Some(quote! { ::oas_runtime::Bytes }),
+        OutcomeBody::Raw => Some(quote! { ::oas_runtime::RawResponse }),
     };
-    if outcome.headers.is_empty() {
+    if outcome.headers.is_empty() && !outcome.carries_status() {
         return match body {
             Some(body) => quote! { #doc #variant(#body), },
             None => quote! { #doc #variant, },
@@ -177,7 +178,11 @@ fn response_variant(outcome: &Outcome) -> TokenStream {
         quote! { /// The body.
         body: #b, }
     });
-    quote! { #doc #variant { #body #( #headers )* }, }
+    let status = outcome.carries_status().then(|| {
+        quote! { /// The status the server answered with.
+        status: ::oas_runtime::StatusCode, }
+    });
+    quote! { #doc #variant { #status #body #( #headers )* }, }
 }
 
 #[cfg(test)]

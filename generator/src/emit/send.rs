@@ -7,7 +7,8 @@ use quote::{format_ident, quote};
 
 use super::ident;
 use crate::ir::{
-    BodyKind, Operation, Outcome, OutcomeBody, Param, Part, PartEncoding, RequestBody, TypeRef,
+    BodyKind, HeaderForm, Operation, Outcome, OutcomeBody, Param, Part, PartEncoding, RequestBody,
+    Style, TypeRef,
 };
 use crate::naming::shouty;
 
@@ -27,10 +28,12 @@ pub(super) fn path_expression(op: &Operation) -> TokenStream {
         let wire = &rest[start + 1..end];
         let param = op.path_params.iter().find(|p| p.wire_name == wire);
         let name = ident(param.map_or(wire, |p| p.rust_name.as_str()));
-        args.push(match param.map(|p| &p.ty) {
-            Some(TypeRef::String) => quote! { ::oas_runtime::path_segment(#wire, #name)? },
-            _ => quote! { ::oas_runtime::path_segment(#wire, &#name.to_string())? },
-        });
+        let text = match param {
+            Some(p) if p.ty == TypeRef::String && !p.json => quote! { #name },
+            Some(p) => text_of(p, quote! { #name }),
+            None => quote! { &#name.to_string() },
+        };
+        args.push(quote! { ::oas_runtime::path_segment(#wire, #text)? });
         rest = &rest[(end + 1).min(rest.len())..];
     }
     format.push_str(&rest.replace('{', "{{").replace('}', "}}"));
@@ -71,6 +74,11 @@ fn add_query(p: &Param) -> TokenStream {
     let wire = &p.wire_name;
     let field = ident(&p.rust_name);
     let add = |value: TokenStream| match &p.ty {
+        _ if p.style.is_some() => {
+            let style = style_tokens(p.style.unwrap_or(Style::Form));
+            let explode = p.explode;
+            quote! { http.query_styled(#wire, #value, #style, #explode)?; }
+        }
         _ if p.json => quote! { http.query_json(#wire, #value)?; },
         TypeRef::Vec(_) if p.explode => quote! {
             for item in #value { http.query(#wire, item); }
@@ -80,11 +88,24 @@ fn add_query(p: &Param) -> TokenStream {
         },
         _ => quote! { http.query(#wire, #value); },
     };
+    // A reference bound first, not `&request.field` in the call: clippy would have a
+    // `Copy` value passed by value there.
+    let inner = add(quote! { value });
     if p.required {
-        add(quote! { &request.#field })
+        quote! { let value = &request.#field; #inner }
     } else {
-        let inner = add(quote! { value });
         quote! { if let Some(value) = &request.#field { #inner } }
+    }
+}
+
+/// `oas_runtime::Style::…` for a style.
+fn style_tokens(style: Style) -> TokenStream {
+    match style {
+        Style::Form => quote! { ::oas_runtime::Style::Form },
+        Style::SpaceDelimited => quote! { ::oas_runtime::Style::SpaceDelimited },
+        Style::PipeDelimited => quote! { ::oas_runtime::Style::PipeDelimited },
+        Style::DeepObject => quote! { ::oas_runtime::Style::DeepObject },
+        Style::Json => quote! { ::oas_runtime::Style::Json },
     }
 }
 
@@ -92,21 +113,35 @@ fn add_query(p: &Param) -> TokenStream {
 fn add_header(p: &Param) -> TokenStream {
     let wire = &p.wire_name;
     let field = ident(&p.rust_name);
-    let is_string = p.ty == TypeRef::String;
+    let is_string = p.ty == TypeRef::String && !p.json;
     if p.required {
         let value = if is_string {
             quote! { &request.#field }
         } else {
-            quote! { &request.#field.to_string() }
+            text_of(p, quote! { request.#field })
         };
         quote! { http.header(#wire, #value)?; }
     } else {
         let value = if is_string {
             quote! { value }
         } else {
-            quote! { &value.to_string() }
+            text_of(p, quote! { value })
         };
         quote! { if let Some(value) = &request.#field { http.header(#wire, #value)?; } }
+    }
+}
+
+/// The text (a `&str`) a path or header parameter that is not a plain string is sent
+/// as, from the place that holds its value: JSON text for `content` in JSON, a list's
+/// items joined by commas (`style: simple`), else the value's `Display`.
+fn text_of(p: &Param, value: TokenStream) -> TokenStream {
+    let wire = &p.wire_name;
+    match &p.ty {
+        _ if p.json => quote! { &::oas_runtime::json_text(#wire, &#value)? },
+        TypeRef::Vec(_) => {
+            quote! { &#value.iter().map(ToString::to_string).collect::<Vec<_>>().join(",") }
+        }
+        _ => quote! { &#value.to_string() },
     }
 }
 
@@ -123,22 +158,38 @@ fn attach_body(op: &Operation, body: &RequestBody) -> TokenStream {
     };
     match &body.kind {
         BodyKind::Json(_) | BodyKind::Form { .. } => {
-            let (set, default_media) = match &body.kind {
-                BodyKind::Json(_) => (quote! { json }, "application/json"),
-                _ => (quote! { form }, "application/x-www-form-urlencoded"),
+            let (set, default_media, styles) = match &body.kind {
+                BodyKind::Json(_) => (quote! { json }, "application/json", None),
+                BodyKind::Form {
+                    styled: Some(styles),
+                    ..
+                } => {
+                    let styles = styles.iter().map(|s| {
+                        let (wire, style, explode) =
+                            (&s.wire_name, style_tokens(s.style), s.explode);
+                        quote! { (#wire, #style, #explode) }
+                    });
+                    let styles = quote! { , &[ #( #styles ),* ] };
+                    (
+                        quote! { form_styled },
+                        "application/x-www-form-urlencoded",
+                        Some(styles),
+                    )
+                }
+                _ => (quote! { form }, "application/x-www-form-urlencoded", None),
             };
             // `json` and `form` set their media type; another one (`…+json`, a
             // charset) replaces it.
             let media =
                 (media != default_media).then(|| quote! { http.header("content-type", #media)?; });
             match (body.required, has_request) {
-                (true, true) => quote! { http.#set(&#source)?; #media },
-                (true, false) => quote! { http.#set(#source)?; #media },
+                (true, true) => quote! { http.#set(&#source #styles)?; #media },
+                (true, false) => quote! { http.#set(#source #styles)?; #media },
                 (false, true) => {
-                    quote! { if let Some(body) = &#source { http.#set(body)?; #media } }
+                    quote! { if let Some(body) = &#source { http.#set(body #styles)?; #media } }
                 }
                 (false, false) => {
-                    quote! { if let Some(body) = #source { http.#set(body)?; #media } }
+                    quote! { if let Some(body) = #source { http.#set(body #styles)?; #media } }
                 }
             }
         }
@@ -203,26 +254,68 @@ fn add_part(part: &Part) -> TokenStream {
     }
 }
 
+/// The pattern of an outcome's statuses: its code, or its range without the codes
+/// other outcomes declare (`201..=299` beside a `200`), as runs of codes.
+fn status_pattern(op: &Operation, outcome: &Outcome) -> TokenStream {
+    let (first, last) = outcome.status.bounds();
+    let taken: Vec<u16> = op
+        .outcomes
+        .iter()
+        .filter(|o| o.status != outcome.status)
+        .filter_map(|o| match o.status.bounds() {
+            (code, same) if code == same && (first..=last).contains(&code) => Some(code),
+            _ => None,
+        })
+        .collect();
+    let mut runs = Vec::new();
+    let mut start = first;
+    for code in first..=last {
+        if taken.contains(&code) {
+            if start < code {
+                runs.push((start, code - 1));
+            }
+            start = code + 1;
+        }
+    }
+    if start <= last {
+        runs.push((start, last));
+    }
+    let runs = runs.into_iter().map(|(from, to)| {
+        let from = Literal::u16_unsuffixed(from);
+        if from.to_string() == to.to_string() {
+            quote! { #from }
+        } else {
+            let to = Literal::u16_unsuffixed(to);
+            quote! { #from..=#to }
+        }
+    });
+    quote! { #( #runs )|* }
+}
+
 /// The match arm of one success status: its body decoded (JSON or bytes), and its
 /// headers parsed when the outcome has some, as the method's result.
 fn decode_outcome(op: &Operation, outcome: &Outcome) -> TokenStream {
-    let status = Literal::u16_unsuffixed(outcome.status);
+    let pattern = status_pattern(op, outcome);
     let decode = match &outcome.body {
         OutcomeBody::Empty => None,
         OutcomeBody::Json(_) => Some(quote! { response.json()? }),
         OutcomeBody::Bytes => Some(quote! { response.body().clone() }),
+        OutcomeBody::Raw => Some(quote! { response.into_raw() }),
     };
     let value = match &op.response_type {
         None => decode.unwrap_or_else(|| quote! { () }),
         Some(t) => {
             let t = ident(t);
             let variant = ident(&outcome.variant);
-            if outcome.headers.is_empty() {
+            if outcome.headers.is_empty() && !outcome.carries_status() {
                 match decode {
                     Some(d) => quote! { #t::#variant(#d) },
                     None => quote! { #t::#variant },
                 }
             } else {
+                let status = outcome
+                    .carries_status()
+                    .then(|| quote! { status: response.status(), });
                 let body = decode.map(|d| quote! { body: #d, });
                 // The runtime reads headers leniently (a value that does not parse is
                 // `None`): a header is never worth turning a success, such as a 202 in
@@ -230,19 +323,25 @@ fn decode_outcome(op: &Operation, outcome: &Outcome) -> TokenStream {
                 let headers = outcome.headers.iter().map(|h| {
                     let field = ident(&h.rust_name);
                     let wire = &h.wire_name;
-                    quote! { #field: ::oas_runtime::header::decode(response.headers(), #wire), }
+                    let read = match h.form {
+                        HeaderForm::Text => quote! { decode },
+                        HeaderForm::List => quote! { decode_list },
+                        HeaderForm::Json => quote! { decode_json },
+                    };
+                    quote! { #field: ::oas_runtime::header::#read(response.headers(), #wire), }
                 });
-                quote! { #t::#variant { #body #( #headers )* } }
+                quote! { #t::#variant { #status #body #( #headers )* } }
             }
         }
     };
-    quote! { #status => Ok(#value), }
+    quote! { #pattern => Ok(#value), }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::emit::build::*;
+    use crate::ir::FieldStyle;
 
     #[test]
     fn path_parameters_are_encoded_as_segments_and_literal_braces_escaped() {
@@ -303,7 +402,8 @@ mod tests {
         assert_tokens(
             added,
             quote! {
-                http.query("fields", &request.fields.iter().map(ToString::to_string).collect::<Vec<_>>().join(","));
+                let value = &request.fields;
+                http.query("fields", value.iter().map(ToString::to_string).collect::<Vec<_>>().join(","));
                 if let Some(value) = &request.ids { for item in value { http.query("id", item); } }
                 if let Some(value) = &request.filter { http.query_json("filter", value)?; }
                 if let Some(value) = &request.limit { http.query("limit", value); }
@@ -363,6 +463,7 @@ mod tests {
             kind: BodyKind::Form {
                 ty: named("TokenRequest"),
                 fields: vec!["grant_type".into()],
+                styled: None,
             },
             required: true,
             docs: None,
@@ -379,6 +480,70 @@ mod tests {
                 if let Some(body) = body {
                     http.form(body)?;
                     http.header("content-type", "application/x-www-form-urlencoded; charset=utf-8")?;
+                }
+            },
+        );
+    }
+
+    #[test]
+    fn a_form_with_lists_objects_or_encodings_is_written_field_by_field_in_its_style() {
+        let op = operation("order", "POST", "/orders");
+        let body = RequestBody {
+            media_type: "application/x-www-form-urlencoded".into(),
+            kind: BodyKind::Form {
+                ty: named("OrderBody"),
+                fields: vec!["items".into(), "metadata".into()],
+                styled: Some(vec![FieldStyle {
+                    wire_name: "metadata".into(),
+                    style: Style::DeepObject,
+                    explode: true,
+                }]),
+            },
+            required: true,
+            docs: None,
+        };
+        assert_tokens(
+            attach_body(&op, &body),
+            quote! {
+                http.form_styled(body, &[("metadata", ::oas_runtime::Style::DeepObject, true)])?;
+            },
+        );
+    }
+
+    #[test]
+    fn a_range_matches_the_codes_no_other_outcome_declares() {
+        let mut op = operation("put", "PUT", "/x");
+        let mut range = outcome(200, "Success", OutcomeBody::Empty);
+        range.status = crate::ir::Status::Range(2);
+        op.outcomes = vec![
+            outcome(200, "Ok", OutcomeBody::Empty),
+            outcome(204, "NoContent", OutcomeBody::Empty),
+            range.clone(),
+        ];
+        assert_tokens(
+            status_pattern(&op, &range),
+            quote! { 201..=203 | 205..=299 },
+        );
+        assert_tokens(status_pattern(&op, &op.outcomes[1]), quote! { 204 });
+    }
+
+    #[test]
+    fn path_and_header_parameters_without_a_plain_string_form_are_written_as_text() {
+        let mut context = param("context", "X-Context", named("Rate"), true);
+        context.json = true;
+        let tags = param(
+            "tags",
+            "tags",
+            TypeRef::Vec(Box::new(TypeRef::String)),
+            false,
+        );
+        let added: TokenStream = [context, tags].iter().map(add_header).collect();
+        assert_tokens(
+            added,
+            quote! {
+                http.header("X-Context", &::oas_runtime::json_text("X-Context", &request.context)?)?;
+                if let Some(value) = &request.tags {
+                    http.header("tags", &value.iter().map(ToString::to_string).collect::<Vec<_>>().join(","))?;
                 }
             },
         );

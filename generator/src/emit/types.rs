@@ -38,7 +38,14 @@ pub(super) fn emit_type(def: &TypeDef) -> TokenStream {
         TypeKind::Union {
             variants,
             discriminator,
-        } => emit_union(&name, doc, variants, discriminator.as_deref()),
+            text,
+        } => {
+            let mut union = emit_union(&name, doc, variants, discriminator.as_deref());
+            if *text {
+                union.extend(union_display(&name, variants));
+            }
+            union
+        }
         TypeKind::Alias(ty) => {
             let ty = type_tokens(ty);
             quote! {
@@ -213,6 +220,31 @@ fn emit_union(
             fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
                 let value = <::serde_json::Value as ::serde::Deserialize>::deserialize(deserializer)?;
                 #decode
+            }
+        }
+    }
+}
+
+/// `Display` of a union whose alternatives all have a text form: the text of the
+/// alternative it holds (a date-time in RFC 3339; a string kept in `Other` as it is).
+fn union_display(name: &Ident, variants: &[UnionVariant]) -> TokenStream {
+    let arms = variants.iter().map(|v| {
+        let variant = ident(&v.rust_name);
+        match &v.ty {
+            TypeRef::DateTime => {
+                quote! { Self::#variant(value) => f.write_str(&value.to_rfc3339()), }
+            }
+            _ => quote! { Self::#variant(value) => ::std::fmt::Display::fmt(value, f), },
+        }
+    });
+    quote! {
+        impl ::std::fmt::Display for #name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                match self {
+                    #( #arms )*
+                    Self::Other(::serde_json::Value::String(value)) => f.write_str(value),
+                    Self::Other(value) => ::std::fmt::Display::fmt(value, f),
+                }
             }
         }
     }
@@ -437,6 +469,7 @@ mod tests {
             TypeKind::Union {
                 variants,
                 discriminator: Some("type".into()),
+                text: false,
             },
         );
         let file: syn::File = syn::parse2(emit_type(&item)).unwrap();

@@ -3,7 +3,7 @@
 
 use indexmap::IndexMap;
 use openapiv3::{
-    Encoding, MediaType, ReferenceOr, Schema, SchemaKind, StringFormat, Type,
+    Encoding, MediaType, QueryStyle, ReferenceOr, Schema, SchemaKind, StringFormat, Type,
     VariantOrUnknownOrEmpty,
 };
 
@@ -84,20 +84,16 @@ impl<'a> Lowerer<'a> {
         })
     }
 
-    /// A form body: the schema's type (a struct, or a map, of text fields), which the
-    /// runtime serializes in declared order.
+    /// A form body: the schema's type (a struct or a map). A body of text fields is
+    /// written by serde_urlencoded in declared order; one with a list or an object
+    /// field, or an `encoding` that names a style, field by field in its style
+    /// (`form` and exploded unless the encoding says otherwise).
     fn lower_form(
         &mut self,
         content: &'a MediaType,
         camel_name: &str,
         content_pointer: &str,
     ) -> Result<BodyKind, Error> {
-        if let Some(key) = content.encoding.keys().next() {
-            return Err(self.construct(
-                &format!("{content_pointer}/encoding/{}", escape_pointer(key)),
-                format!("an `encoding` object on a {FORM} body (fields are sent as text)"),
-            ));
-        }
         let Some(schema) = &content.schema else {
             return Err(self.construct(content_pointer, format!("a {FORM} body without a schema")));
         };
@@ -105,25 +101,9 @@ impl<'a> Lowerer<'a> {
         let ty = self
             .type_of(schema.into(), &body_ctx(camel_name), &schema_pointer)?
             .ty;
-        // Where the schema's properties are written, for errors about one of them.
-        let (declared_at, declared) = self.declaration(schema.into(), &schema_pointer)?;
-        let not_text = |field: &str| {
-            let properties = object_shape(declared).map(|(p, ..)| p);
-            let pointer = match properties {
-                Some(p) if p.contains_key(field) => {
-                    format!("{declared_at}/properties/{}", escape_pointer(field))
-                }
-                _ => declared_at.clone(),
-            };
-            (
-                pointer,
-                format!(
-                    "field {field:?} of a {FORM} body, which is not text (a string, number, boolean or enum); \
-                 lists and objects have no form encoding"
-                ),
-            )
-        };
+        let (declared_at, _) = self.declaration(schema.into(), &schema_pointer)?;
         let mut fields = Vec::new();
+        let mut all_text = true;
         match self.resolve_alias(&ty) {
             TypeRef::Named(name) => match self.types.get(&name).map(|t| &t.kind) {
                 Some(TypeKind::Struct {
@@ -132,26 +112,74 @@ impl<'a> Lowerer<'a> {
                     ..
                 }) => {
                     for field in struct_fields {
-                        if !self.is_text(&field.ty) {
-                            let (pointer, what) = not_text(&field.wire_name);
-                            return Err(self.construct(&pointer, what));
-                        }
+                        all_text &= self.is_text(&field.ty);
                         fields.push(field.wire_name.clone());
                     }
-                    if additional
-                        .as_ref()
-                        .is_some_and(|value| !self.is_text(value))
-                    {
-                        let (_, what) = not_text("additionalProperties");
-                        return Err(self.construct(&declared_at, what));
-                    }
+                    all_text &= additional.as_ref().is_none_or(|value| self.is_text(value));
                 }
                 _ => return Err(self.not_an_object(&declared_at, FORM)),
             },
-            TypeRef::Map(value) if self.is_text(&value) => {}
+            TypeRef::Map(value) => all_text = self.is_text(&value),
             _ => return Err(self.not_an_object(&declared_at, FORM)),
         }
-        Ok(BodyKind::Form { ty, fields })
+        let mut styles = Vec::new();
+        for (name, encoding) in &content.encoding {
+            let pointer = format!("{content_pointer}/encoding/{}", escape_pointer(name));
+            if !fields.is_empty() && !fields.contains(name) {
+                return Err(self.invalid(
+                    &pointer,
+                    format!(
+                        "an encoding for {name:?}, which is not a property of the body's schema"
+                    ),
+                ));
+            }
+            if let Some(style) = self.field_style(name, encoding, &pointer)? {
+                styles.push(style);
+            }
+        }
+        let styled = (!all_text || !styles.is_empty()).then_some(styles);
+        Ok(BodyKind::Form { ty, fields, styled })
+    }
+
+    /// How the `encoding` of a form field says it is written, when not `form` exploded.
+    fn field_style(
+        &self,
+        name: &str,
+        encoding: &'a Encoding,
+        pointer: &str,
+    ) -> Result<Option<FieldStyle>, Error> {
+        let content_type = encoding.content_type.as_deref().map(str::trim);
+        if let Some(ct) = content_type {
+            if is_json_media(ct) {
+                return Ok(Some(FieldStyle {
+                    wire_name: name.to_owned(),
+                    style: Style::Json,
+                    explode: false,
+                }));
+            }
+            if essence(ct) != "text/plain" {
+                return Err(self.construct(
+                    &format!("{pointer}/contentType"),
+                    format!("contentType {ct:?} for a field of a {FORM} body (text or JSON)"),
+                ));
+            }
+        }
+        // openapiv3 reads an absent `explode` as false; form's default is true.
+        let explicit_explode = self
+            .json_at(&format!("{pointer}/explode"))
+            .and_then(|v| v.as_bool());
+        let style = match encoding.style {
+            None | Some(QueryStyle::Form) => Style::Form,
+            Some(QueryStyle::SpaceDelimited) => Style::SpaceDelimited,
+            Some(QueryStyle::PipeDelimited) => Style::PipeDelimited,
+            Some(QueryStyle::DeepObject) => Style::DeepObject,
+        };
+        let explode = explicit_explode.unwrap_or(style == Style::Form);
+        Ok((style != Style::Form || !explode).then(|| FieldStyle {
+            wire_name: name.to_owned(),
+            style,
+            explode,
+        }))
     }
 
     /// A multipart form: one part per property of its object schema, in declared order.
@@ -533,6 +561,7 @@ components:
             BodyKind::Form {
                 ty: TypeRef::Named("TokenBody".into()),
                 fields: vec!["zone".into(), "scope".into()],
+                styled: None,
             }
         );
     }

@@ -1,6 +1,6 @@
 //! Objects: the properties of an object and of its `allOf` parts, merged into one struct.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use indexmap::IndexMap;
 use openapiv3::{AdditionalProperties, ReferenceOr, Schema, SchemaKind, Type};
@@ -25,11 +25,28 @@ struct ObjectParts {
     /// Property → its type, docs and pointer, in spec order; a later part redefining a
     /// property replaces it in place.
     properties: IndexMap<String, Property>,
-    required: BTreeSet<String>,
+    /// Required names, with where each is first listed.
+    required: BTreeMap<String, String>,
     /// The type of unlisted properties, with where it was declared.
     additional: Option<(TypeRef, String)>,
     /// Components being merged, to stop at an `allOf` cycle.
     visiting: BTreeSet<String>,
+    /// The pointer of the schema whose `oneOf`/`anyOf` is being distributed (see
+    /// `merged_kind`): the schema itself, whose other keywords are merged, or an `allOf`
+    /// part that is the union, left out. Its alternatives are not merged here.
+    shared_part_of: Option<String>,
+}
+
+/// What every alternative of a distributed union shares.
+pub(super) struct SharedPart<'a> {
+    /// The schema with the shared properties and `allOf` parts.
+    pub schema: &'a Schema,
+    /// Its pointer.
+    pub pointer: String,
+    /// The Rust name its inline types are named after.
+    pub owner: String,
+    /// The pointer of the union (the schema itself, or one of its `allOf` parts).
+    pub union_pointer: String,
 }
 
 impl<'a> Lowerer<'a> {
@@ -42,6 +59,32 @@ impl<'a> Lowerer<'a> {
     ) -> Result<TypeKind, Error> {
         let mut parts = ObjectParts::default();
         self.collect_object(SchemaRef::Item(schema), name, pointer, &mut parts)?;
+        self.struct_of(parts)
+    }
+
+    /// The struct `name` of the shared part of `shared.schema` (its properties and
+    /// `allOf`, without the union at `shared.union_pointer`; inline types named after
+    /// `shared.owner`) merged with `member`, one of the union's alternatives.
+    pub(super) fn merged_kind(
+        &mut self,
+        name: &str,
+        shared: &SharedPart<'a>,
+        member: &'a ReferenceOr<Schema>,
+        member_pointer: &str,
+    ) -> Result<TypeKind, Error> {
+        let mut parts = ObjectParts {
+            shared_part_of: Some(shared.union_pointer.clone()),
+            ..ObjectParts::default()
+        };
+        let schema = SchemaRef::Item(shared.schema);
+        self.collect_object(schema, &shared.owner, &shared.pointer, &mut parts)?;
+        parts.shared_part_of = None;
+        self.collect_object(member.into(), name, member_pointer, &mut parts)?;
+        self.struct_of(parts)
+    }
+
+    /// The struct that merged parts make.
+    fn struct_of(&mut self, parts: ObjectParts) -> Result<TypeKind, Error> {
         let mut field_names = Namespace::default();
         let mut fields = Vec::with_capacity(parts.properties.len());
         for (wire, property) in &parts.properties {
@@ -49,12 +92,25 @@ impl<'a> Lowerer<'a> {
                 rust_name: field_names.claim(&snake(wire)),
                 wire_name: wire.clone(),
                 ty: property.lowered.ty.clone(),
-                required: parts.required.contains(wire),
+                required: parts.required.contains_key(wire),
                 nullable: property.lowered.nullable,
                 boxed: false,
                 docs: property.docs.clone(),
                 pointer: property.pointer.clone(),
             });
+        }
+        for (wire, required_pointer) in &parts.required {
+            if !parts.properties.contains_key(wire) {
+                // JSON Schema allows it (the member must be there, with any value); the
+                // struct has no field to hold it, so it is named rather than dropped silently.
+                self.warn(
+                    required_pointer,
+                    format!(
+                        "`required` names {wire:?}, which no property declares: ignored (the \
+                         struct has no field {wire:?})"
+                    ),
+                );
+            }
         }
         let additional = match parts.additional {
             Some((ty, additional_pointer)) => {
@@ -101,7 +157,8 @@ impl<'a> Lowerer<'a> {
                 return self.collect_all_of(all_of, owner, pointer, parts);
             }
             SchemaKind::Any(a) => {
-                if !a.one_of.is_empty() || !a.any_of.is_empty() {
+                let shared_only = parts.shared_part_of.as_deref() == Some(pointer);
+                if (!a.one_of.is_empty() || !a.any_of.is_empty()) && !shared_only {
                     return Err(self.construct(pointer, "oneOf/anyOf inside an allOf object"));
                 }
                 if a.not.is_some() {
@@ -127,6 +184,10 @@ impl<'a> Lowerer<'a> {
                 ));
             }
             SchemaKind::OneOf { .. } | SchemaKind::AnyOf { .. } => {
+                if parts.shared_part_of.as_deref() == Some(pointer) {
+                    // The union being distributed: each alternative is merged apart.
+                    return Ok(());
+                }
                 return Err(self.construct(pointer, "oneOf/anyOf merged into an object by allOf"));
             }
             SchemaKind::Not { .. } => {
@@ -134,8 +195,11 @@ impl<'a> Lowerer<'a> {
             }
         };
         self.collect_properties(properties, owner, pointer, parts)?;
-        for name in required {
-            parts.required.insert(name.clone());
+        for (i, name) in required.iter().enumerate() {
+            parts
+                .required
+                .entry(name.clone())
+                .or_insert_with(|| format!("{pointer}/required/{i}"));
         }
         if let Some(additional) = additional {
             self.collect_additional(additional, owner, pointer, parts)?;
@@ -153,7 +217,10 @@ impl<'a> Lowerer<'a> {
         pointer: &str,
         parts: &mut ObjectParts,
     ) -> Result<(), Error> {
-        let (name, target) = self.resolve(reference, pointer)?;
+        let (name, target) = match self.resolve(reference, pointer) {
+            Ok(found) => found,
+            Err(error) => return self.defect(error, "a part that adds no properties"),
+        };
         let owner = self.component_rust_name(&name);
         let target_pointer = format!("/components/schemas/{}", escape_pointer(&name));
         if parts.visiting.contains(&name) {

@@ -32,15 +32,25 @@ use indexmap::IndexMap;
 use openapiv3::{OpenAPI, ReferenceOr, Schema};
 
 use crate::config::Config;
-use crate::error::Error;
+use crate::error::{Error, Warning};
 use crate::ir::*;
 use crate::load::{LoadedSpec, escape_pointer};
 use crate::naming::Namespace;
 
 const SCHEMA_PREFIX: &str = "#/components/schemas/";
 
-/// Lowers a loaded spec into the IR, keeping the operations `config` selects.
+/// Lowers a loaded spec into the IR, keeping the operations `config` selects; the
+/// warnings are dropped (see [`lower_with_warnings`]).
 pub fn lower(spec: &LoadedSpec, config: &Config) -> Result<Api, Error> {
+    lower_with_warnings(spec, config).map(|(api, _)| api)
+}
+
+/// Lowers a loaded spec into the IR, with the defects of the spec it read in a
+/// documented way (sorted, each once).
+pub fn lower_with_warnings(
+    spec: &LoadedSpec,
+    config: &Config,
+) -> Result<(Api, Vec<Warning>), Error> {
     let mut lowerer = Lowerer::new(spec, config);
     let selected = lowerer.select_operations()?;
 
@@ -62,7 +72,7 @@ pub fn lower(spec: &LoadedSpec, config: &Config) -> Result<Api, Error> {
         title: spec.openapi.info.title.clone(),
         version: spec.openapi.info.version.clone(),
         docs: spec.openapi.info.description.clone(),
-        servers: lowerer.servers,
+        servers: std::mem::take(&mut lowerer.servers),
         trusted_hosts: {
             let mut hosts = config.trusted_hosts.clone();
             hosts.sort();
@@ -70,13 +80,14 @@ pub fn lower(spec: &LoadedSpec, config: &Config) -> Result<Api, Error> {
             hosts
         },
         operations,
-        types: lowerer.types,
+        types: std::mem::take(&mut lowerer.types),
         default_error,
         keep_unknown_fields: config.keep_unknown_fields,
     };
     // What needs every type at once (discriminators, boxes, defaults) is settled on the IR.
     crate::passes::run(&mut api);
-    Ok(api)
+    let warnings = lowerer.warnings.into_iter().collect();
+    Ok((api, warnings))
 }
 
 /// A lowered schema at a use site.
@@ -126,6 +137,9 @@ impl<'a> From<&'a ReferenceOr<Box<Schema>>> for SchemaRef<'a> {
 struct Lowerer<'a> {
     path: PathBuf,
     openapi: &'a OpenAPI,
+    /// The document as JSON, for what openapiv3 does not keep (whether a default was
+    /// stated).
+    json: &'a serde_json::Value,
     config: &'a Config,
     types: BTreeMap<String, TypeDef>,
     names: Namespace,
@@ -137,6 +151,8 @@ struct Lowerer<'a> {
     /// `allOf` reuses its owner's type instead of getting a copy.
     memo: BTreeMap<String, Lowered>,
     servers: BTreeMap<String, Server>,
+    /// Defects read in a documented way, each once.
+    warnings: BTreeSet<Warning>,
 }
 
 impl<'a> Lowerer<'a> {
@@ -144,12 +160,14 @@ impl<'a> Lowerer<'a> {
         Lowerer {
             path: spec.path.clone(),
             openapi: &spec.openapi,
+            json: &spec.json,
             types: BTreeMap::new(),
             names: Namespace::for_types(),
             components: BTreeMap::new(),
             defined: BTreeSet::new(),
             memo: BTreeMap::new(),
             servers: BTreeMap::new(),
+            warnings: BTreeSet::new(),
             config,
         }
     }
@@ -170,6 +188,38 @@ impl<'a> Lowerer<'a> {
             pointer: pointer.to_owned(),
             message: message.into(),
         }
+    }
+
+    /// The JSON value at `pointer` in the document, if there is one.
+    fn json_at(&self, pointer: &str) -> Option<&'a serde_json::Value> {
+        self.json.pointer(pointer)
+    }
+
+    /// Records a defect of the spec that has a faithful reading, said in `message`.
+    fn warn(&mut self, pointer: &str, message: impl Into<String>) {
+        self.warnings.insert(Warning {
+            path: self.path.clone(),
+            pointer: pointer.to_owned(),
+            message: message.into(),
+        });
+    }
+
+    /// A defect of the spec (`error`, which breaks OpenAPI) that has a faithful
+    /// `reading`: in lenient mode a warning, and `Ok` so the caller takes that
+    /// reading; else the error.
+    fn defect(&mut self, error: Error, reading: &str) -> Result<(), Error> {
+        let (pointer, what) = match &error {
+            _ if !self.config.lenient => return Err(error),
+            Error::Invalid {
+                pointer, message, ..
+            } => (pointer.clone(), message.clone()),
+            Error::DanglingRef {
+                pointer, reference, ..
+            } => (pointer.clone(), format!("dangling $ref {reference:?}")),
+            _ => return Err(error),
+        };
+        self.warn(&pointer, format!("{what}; read as {reading}"));
+        Ok(())
     }
 
     /// Resolves `#/components/schemas/NAME`.

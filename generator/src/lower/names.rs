@@ -24,7 +24,7 @@ use super::Lowerer;
 use super::select::SelectedOperation;
 use crate::config::Config;
 use crate::error::Error;
-use crate::ir::TypeRef;
+use crate::ir::{Status, TypeRef};
 use crate::naming::{Namespace, camel, snake};
 
 impl Lowerer<'_> {
@@ -160,8 +160,8 @@ pub(super) fn response_ctx(op: &str) -> String {
 }
 
 /// What a response is called, before `Body`: `{Op}Response` when it is the only
-/// success, else `{Op}{Status}`, or `{Op}Error` for a status range or the default.
-pub(super) fn outcome_ctx(op: &str, status: Option<u16>, only_success: bool) -> String {
+/// success, else `{Op}{Status}`, or `{Op}Error` for an error range or the default.
+pub(super) fn outcome_ctx(op: &str, status: Option<Status>, only_success: bool) -> String {
     if only_success {
         return response_ctx(op);
     }
@@ -171,8 +171,15 @@ pub(super) fn outcome_ctx(op: &str, status: Option<u16>, only_success: bool) -> 
     )
 }
 
-/// A variant name for a status: its reason phrase in UpperCamelCase.
-pub(super) fn status_variant(status: u16) -> String {
+/// A variant name for a status: its reason phrase in UpperCamelCase, or its class's.
+pub(super) fn status_variant(status: Status) -> String {
+    let status = match status {
+        Status::Code(code) => code,
+        Status::Range(1) => return "Informational".into(),
+        Status::Range(2) => return "Success".into(),
+        Status::Range(3) => return "Redirection".into(),
+        Status::Range(class) => return format!("Status{class}XX"),
+    };
     let name = match status {
         100 => "Continue",
         101 => "SwitchingProtocols",
@@ -360,9 +367,22 @@ paths:
 
     #[test]
     fn response_bodies_are_named_by_how_many_successes_there_are() {
-        assert_eq!(outcome_ctx("Get", Some(200), true), "GetResponse");
-        assert_eq!(outcome_ctx("Get", Some(201), false), "GetCreated");
-        assert_eq!(outcome_ctx("Get", Some(404), false), "GetStatus404");
+        assert_eq!(
+            outcome_ctx("Get", Some(Status::Code(200)), true),
+            "GetResponse"
+        );
+        assert_eq!(
+            outcome_ctx("Get", Some(Status::Code(201)), false),
+            "GetCreated"
+        );
+        assert_eq!(
+            outcome_ctx("Get", Some(Status::Code(404)), false),
+            "GetStatus404"
+        );
+        assert_eq!(
+            outcome_ctx("Get", Some(Status::Range(2)), false),
+            "GetSuccess"
+        );
         assert_eq!(outcome_ctx("Get", None, false), "GetError");
     }
 }

@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 use indexmap::IndexMap;
 use openapiv3::{Parameter, ParameterSchemaOrContent, QueryStyle};
 
-use super::Lowerer;
 use super::names::{member_ctx, request_ctx, response_ctx};
 use super::select::SelectedOperation;
+use super::{Lowered, Lowerer};
 use crate::error::Error;
 use crate::ir::*;
 use crate::load::escape_pointer;
@@ -77,8 +77,10 @@ impl<'a> Lowerer<'a> {
             );
         let request_type =
             needs_request_type.then(|| self.claim_type_name(&request_ctx(&camel_name)));
-        let needs_response_type =
-            outcomes.len() > 1 || outcomes.iter().any(|o| !o.headers.is_empty());
+        let needs_response_type = outcomes.len() > 1
+            || outcomes
+                .iter()
+                .any(|o| !o.headers.is_empty() || o.carries_status());
         let response_type =
             needs_response_type.then(|| self.claim_type_name(&response_ctx(&camel_name)));
 
@@ -170,7 +172,8 @@ impl<'a> Lowerer<'a> {
         Ok(lowered)
     }
 
-    /// Lowers one path, query or header parameter (cookies and `content` are errors).
+    /// Lowers one path, query or header parameter (cookies are errors). A parameter
+    /// described by `content` is sent as its media type says (JSON text).
     fn lower_param(
         &mut self,
         param: &'a Parameter,
@@ -180,26 +183,28 @@ impl<'a> Lowerer<'a> {
     ) -> Result<Param, Error> {
         let data = param.parameter_data_ref();
         let ctx = member_ctx(camel_name, &data.name);
-        let schema = match &data.format {
-            ParameterSchemaOrContent::Schema(schema) => schema,
-            ParameterSchemaOrContent::Content(_) => {
-                return Err(self.construct(
-                    param_pointer,
-                    "a parameter described by `content` instead of `schema`",
-                ));
+        let (lowered, content_json) = match &data.format {
+            ParameterSchemaOrContent::Schema(schema) => (
+                self.type_of(schema.into(), &ctx, &format!("{param_pointer}/schema"))?,
+                false,
+            ),
+            ParameterSchemaOrContent::Content(content) => {
+                self.content_type(content, &ctx, param_pointer)?
             }
         };
-        let lowered = self.type_of(schema.into(), &ctx, &format!("{param_pointer}/schema"))?;
         let mut explode = true;
+        let mut style = None;
         match param {
-            Parameter::Query { style, .. } => {
-                if !matches!(style, QueryStyle::Form) {
-                    return Err(self.construct(
-                        param_pointer,
-                        format!("query parameter style {style:?} (only form is supported)"),
-                    ));
-                }
+            Parameter::Query {
+                style: query_style, ..
+            } => {
                 explode = data.explode.unwrap_or(true);
+                style = match query_style {
+                    QueryStyle::Form => None,
+                    QueryStyle::SpaceDelimited => Some(Style::SpaceDelimited),
+                    QueryStyle::PipeDelimited => Some(Style::PipeDelimited),
+                    QueryStyle::DeepObject => Some(Style::DeepObject),
+                };
             }
             Parameter::Cookie { .. } => {
                 return Err(self.construct(param_pointer, "a cookie parameter"));
@@ -208,9 +213,13 @@ impl<'a> Lowerer<'a> {
         }
         // OpenAPI does not say how a form-style query serializes an object (or a
         // list of them); Box reads such a parameter as JSON text, so it is sent so.
-        let json = !self.is_text_or_list(&lowered.ty);
-        if json && !matches!(param, Parameter::Query { .. }) {
-            return Err(self.construct(param_pointer, "an object-typed path or header parameter"));
+        let json = content_json || (style.is_none() && !self.is_text_or_list(&lowered.ty));
+        if json && !content_json && !matches!(param, Parameter::Query { .. }) {
+            return Err(self.construct(
+                param_pointer,
+                "a path or header parameter whose schema has no text form (an object, or a \
+                 union with one); `content` with a JSON media type would say how to send it",
+            ));
         }
         Ok(Param {
             rust_name: param_names.claim(&snake(&data.name)),
@@ -219,9 +228,44 @@ impl<'a> Lowerer<'a> {
             required: data.required,
             explode,
             json,
+            style,
             docs: data.description.clone(),
             pointer: param_pointer.to_owned(),
         })
+    }
+
+    /// The type of a parameter or header described by `content` (one media type), and
+    /// whether it is sent as JSON text (else it must have a text form).
+    pub(super) fn content_type(
+        &mut self,
+        content: &'a IndexMap<String, openapiv3::MediaType>,
+        ctx: &str,
+        pointer: &str,
+    ) -> Result<(Lowered, bool), Error> {
+        let Some((media, media_type)) = pick_media_type(content) else {
+            return Err(self.invalid(
+                &format!("{pointer}/content"),
+                "`content` names no media type",
+            ));
+        };
+        let schema_pointer = format!("{pointer}/content/{}/schema", escape_pointer(media));
+        let lowered = match &media_type.schema {
+            Some(schema) => self.type_of(schema.into(), ctx, &schema_pointer)?,
+            None => Lowered {
+                ty: TypeRef::Json,
+                nullable: false,
+            },
+        };
+        if is_json_media(media) {
+            return Ok((lowered, true));
+        }
+        if !self.is_text(&lowered.ty) {
+            return Err(self.construct(
+                &format!("{pointer}/content/{}", escape_pointer(media)),
+                format!("a value of media type {media:?} that is not text"),
+            ));
+        }
+        Ok((lowered, false))
     }
 
     /// Path parameters in template order; every placeholder needs one and vice versa.

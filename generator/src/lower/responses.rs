@@ -12,13 +12,19 @@ use crate::ir::*;
 use crate::load::escape_pointer;
 use crate::naming::{Namespace, snake};
 
-/// A declared response: its status (`None` for an error range or the default), the
-/// response, and its JSON pointer.
-type Status<'a> = (Option<u16>, &'a ReferenceOr<Response>, String);
+/// A declared response: its status (`None` for an error code or range, or the
+/// default), the response, and its JSON pointer.
+type Declared<'a> = (Option<Status>, &'a ReferenceOr<Response>, String);
+
+/// What an operation that declares no success response returns on a 2xx status.
+const RAW_SUCCESS_DOCS: &str = "Any 2xx status. The spec declares no success response, so \
+     this is the whole response: status, headers and body.";
 
 impl<'a> Lowerer<'a> {
-    /// The success outcomes, sorted by status, and the error body type: the one every
-    /// error response shares, else any JSON value.
+    /// The success outcomes, codes (sorted) before ranges, and the error body type: the
+    /// one every error response shares, else any JSON value. An operation that declares
+    /// no success (only errors, or only `default`) succeeds with the raw response on
+    /// any 2xx status.
     pub(super) fn lower_responses(
         &mut self,
         operation: &'a openapiv3::Operation,
@@ -27,18 +33,14 @@ impl<'a> Lowerer<'a> {
     ) -> Result<(Vec<Outcome>, TypeRef), Error> {
         let mut outcomes = Vec::new();
         let mut errors: Vec<TypeRef> = Vec::new();
-        let statuses = self.statuses(operation, pointer)?;
-        let successes = statuses
-            .iter()
-            .filter(|(s, ..)| matches!(s, Some(100..=399)))
-            .count();
+        let statuses = self.statuses(operation, pointer);
+        let successes = statuses.iter().filter(|(s, ..)| s.is_some()).count();
         for (status, response, response_pointer) in statuses {
             let response =
                 self.resolve_component(response, "responses", |c| &c.responses, &response_pointer)?;
-            let is_success = matches!(status, Some(100..=399));
-            let ctx = outcome_ctx(camel_name, status, successes == 1 && is_success);
+            let ctx = outcome_ctx(camel_name, status, successes == 1 && status.is_some());
             let body = self.response_body(response, &ctx, &response_pointer)?;
-            let Some(status) = status.filter(|_| is_success) else {
+            let Some(status) = status else {
                 errors.push(match body {
                     OutcomeBody::Json(ty) => ty,
                     _ => TypeRef::Json,
@@ -55,10 +57,13 @@ impl<'a> Lowerer<'a> {
             });
         }
         if outcomes.is_empty() {
-            return Err(self.construct(
-                &format!("{pointer}/responses"),
-                "an operation that declares no success (1xx-3xx) response",
-            ));
+            outcomes.push(Outcome {
+                status: Status::Range(2),
+                variant: status_variant(Status::Range(2)),
+                body: OutcomeBody::Raw,
+                headers: Vec::new(),
+                docs: Some(RAW_SUCCESS_DOCS.to_owned()),
+            });
         }
         outcomes.sort_by_key(|o| o.status);
         let error = match errors.split_first() {
@@ -68,31 +73,23 @@ impl<'a> Lowerer<'a> {
         Ok((outcomes, error))
     }
 
-    /// The declared responses in spec order, the default last. A range of success
-    /// codes is an error: an outcome needs one status.
-    fn statuses(
-        &self,
-        operation: &'a openapiv3::Operation,
-        pointer: &str,
-    ) -> Result<Vec<Status<'a>>, Error> {
+    /// The declared responses in spec order, the default last; a success (1xx to 3xx)
+    /// has its status, errors none.
+    fn statuses(&self, operation: &'a openapiv3::Operation, pointer: &str) -> Vec<Declared<'a>> {
         let mut statuses = Vec::new();
         for (code, response) in &operation.responses.responses {
             let code_pointer = format!("{pointer}/responses/{code}");
-            match code {
-                StatusCode::Code(n) => statuses.push((Some(*n), response, code_pointer)),
-                StatusCode::Range(n) if *n >= 4 => statuses.push((None, response, code_pointer)),
-                StatusCode::Range(n) => {
-                    return Err(self.construct(
-                        &code_pointer,
-                        format!("a success status range {n}XX (list the codes)"),
-                    ));
-                }
-            }
+            let status = match code {
+                StatusCode::Code(n @ 100..=399) => Some(Status::Code(*n)),
+                StatusCode::Range(n @ 1..=3) => Some(Status::Range(*n)),
+                StatusCode::Code(_) | StatusCode::Range(_) => None,
+            };
+            statuses.push((status, response, code_pointer));
         }
         if let Some(default) = &operation.responses.default {
             statuses.push((None, default, format!("{pointer}/responses/default")));
         }
-        Ok(statuses)
+        statuses
     }
 
     /// A response's body, typed `{ctx}Body` when it is inline JSON.
@@ -137,26 +134,41 @@ impl<'a> Lowerer<'a> {
             let header_pointer = format!("{response_pointer}/headers/{}", escape_pointer(name));
             let header =
                 self.resolve_component(header, "headers", |c| &c.headers, &header_pointer)?;
-            let ParameterSchemaOrContent::Schema(schema) = &header.format else {
-                return Err(self.construct(&header_pointer, "a header described by `content`"));
+            let ctx = member_ctx(camel_name, name);
+            let (ty, form) = match &header.format {
+                ParameterSchemaOrContent::Schema(schema) => {
+                    let ty = self
+                        .type_of(schema.into(), &ctx, &format!("{header_pointer}/schema"))?
+                        .ty;
+                    let form = match self.resolve_alias(&ty) {
+                        TypeRef::Vec(item) if self.is_single_value(&item) => HeaderForm::List,
+                        _ if self.is_single_value(&ty) => HeaderForm::Text,
+                        _ => {
+                            return Err(self.construct(
+                                &header_pointer,
+                                "a response header that is not a value or list of values with \
+                                 a text form (`content` in a JSON media type would say how to \
+                                 read it)",
+                            ));
+                        }
+                    };
+                    (ty, form)
+                }
+                ParameterSchemaOrContent::Content(content) => {
+                    let (lowered, json) = self.content_type(content, &ctx, &header_pointer)?;
+                    let form = if json {
+                        HeaderForm::Json
+                    } else {
+                        HeaderForm::Text
+                    };
+                    (lowered.ty, form)
+                }
             };
-            let ty = self
-                .type_of(
-                    schema.into(),
-                    &member_ctx(camel_name, name),
-                    &format!("{header_pointer}/schema"),
-                )?
-                .ty;
-            if !self.is_single_value(&ty) {
-                return Err(self.construct(
-                    &header_pointer,
-                    "a response header that is not a single value",
-                ));
-            }
             headers.push(ResponseHeader {
                 rust_name: header_names.claim(&snake(name)),
                 wire_name: name.clone(),
                 ty,
+                form,
                 docs: header.description.clone(),
             });
         }

@@ -111,7 +111,9 @@ impl<'a> Lowerer<'a> {
                 });
             }
         }
-        if selected.is_empty() {
+        // `all` over a spec without operations (one that only shares schemas) is its
+        // types; any other selection that matches nothing is a mistake.
+        if selected.is_empty() && !self.config.select.all {
             return Err(Error::Config {
                 path: config_path,
                 message: "selects no operation".into(),
@@ -149,7 +151,17 @@ pub(super) fn component_closure(
             .map(|c| c.schemas.keys().cloned().collect())
             .unwrap_or_default()
     } else {
+        // A `$ref` to a schema that does not exist is reported where it is used.
+        let exists = |name: &String| {
+            spec.openapi
+                .components
+                .as_ref()
+                .is_some_and(|c| c.schemas.contains_key(name))
+        };
         schema_closure(&spec.json, selected)
+            .into_iter()
+            .filter(exists)
+            .collect()
     }
 }
 

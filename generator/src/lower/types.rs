@@ -8,6 +8,7 @@ use openapiv3::{
     VariantOrUnknownOrEmpty,
 };
 
+use super::merge::SharedPart;
 use super::names::{item_ctx, primitive_variant_name, value_ctx, variant_ctx};
 use super::{Lowered, Lowerer, SCHEMA_PREFIX, SchemaRef};
 use crate::error::Error;
@@ -27,6 +28,12 @@ enum Shape<'a> {
     Union(&'a [ReferenceOr<Schema>]),
     /// `allOf` with one structural member and annotations: the member's type.
     Single(SchemaRef<'a>),
+    /// Any JSON value: the lenient reading of a schema that breaks OpenAPI.
+    AnyValue,
+    /// An object with properties (or `allOf`) and a union: a union whose alternatives
+    /// each merge the shared part with one of the union's. The union is the schema's
+    /// own `oneOf`/`anyOf` (`None`), or its `allOf` part `i` (`Some(i)`).
+    Distributed(Option<usize>),
 }
 
 impl<'a> Lowerer<'a> {
@@ -45,14 +52,19 @@ impl<'a> Lowerer<'a> {
         {
             Some(ReferenceOr::Item(schema)) => schema,
             Some(ReferenceOr::Reference { reference }) => {
-                let (target, _) = self.resolve(reference, &pointer)?;
-                let target_rust = self.ensure_component(&target, &pointer)?;
+                let target = match self.resolve(reference, &pointer) {
+                    Ok((target, _)) => TypeRef::Named(self.ensure_component(&target, &pointer)?),
+                    Err(error) => {
+                        self.defect(error, "any JSON value (`serde_json::Value`)")?;
+                        TypeRef::Json
+                    }
+                };
                 self.types.insert(
                     rust.clone(),
                     TypeDef {
                         name: rust.clone(),
                         docs: None,
-                        kind: TypeKind::Alias(TypeRef::Named(target_rust)),
+                        kind: TypeKind::Alias(target),
                         pointer,
                         usage: Usage::default(),
                     },
@@ -108,7 +120,9 @@ impl<'a> Lowerer<'a> {
             Shape::Struct => self.struct_kind(name, schema, pointer)?,
             Shape::Enum(values) => enum_kind(&values),
             Shape::Union(members) => self.union_kind(name, schema, members, pointer)?,
+            Shape::Distributed(part) => self.distributed_kind(name, schema, part, pointer)?,
             Shape::Direct => TypeKind::Alias(self.direct_type(schema, name, pointer)?.ty),
+            Shape::AnyValue => TypeKind::Alias(TypeRef::Json),
             Shape::Single(member) => {
                 let member_pointer = format!("{pointer}/{}", single_member_key(schema, member));
                 match member {
@@ -123,7 +137,7 @@ impl<'a> Lowerer<'a> {
 
     /// Decides what a schema becomes.
     fn shape(
-        &self,
+        &mut self,
         schema: &'a Schema,
         pointer: &str,
         component: bool,
@@ -171,14 +185,76 @@ impl<'a> Lowerer<'a> {
             (false, [only]) if !(component && is_object_ref(self, only)) => {
                 Shape::Single((*only).into())
             }
-            _ => Shape::Struct,
+            // Parts that are all of one scalar or list type (an id that is a string and
+            // a string): a value is of that type; the others only constrain it.
+            (false, [first, rest @ ..])
+                if self.value_type(first).is_some()
+                    && rest
+                        .iter()
+                        .all(|m| self.value_type(m) == self.value_type(first)) =>
+            {
+                Shape::Single((*first).into())
+            }
+            _ => match self.union_part(&structural) {
+                // Objects and one union: "all of these, and one of those".
+                Some(union) => Shape::Distributed(
+                    all_of
+                        .iter()
+                        .position(|m| std::ptr::eq(m, structural[union])),
+                ),
+                None => Shape::Struct,
+            },
+        }
+    }
+
+    /// Which of `parts` is a union of several alternatives (through `$ref`s), when
+    /// exactly one is.
+    fn union_part(&self, parts: &[&ReferenceOr<Schema>]) -> Option<usize> {
+        let is_union = |member: &ReferenceOr<Schema>| {
+            let schema = match member {
+                ReferenceOr::Reference { reference } => match self.resolve(reference, "") {
+                    Ok((_, schema)) => schema,
+                    Err(_) => return false,
+                },
+                ReferenceOr::Item(schema) => schema,
+            };
+            union_members(schema).is_some_and(|members| members.len() > 1)
+        };
+        let unions: Vec<usize> = (0..parts.len()).filter(|&i| is_union(parts[i])).collect();
+        match unions.as_slice() {
+            [only] => Some(*only),
+            _ => None,
+        }
+    }
+
+    /// The JSON type of a schema that is not an object (through `$ref`s), if it says.
+    fn value_type(&self, member: &ReferenceOr<Schema>) -> Option<&'static str> {
+        let schema = match member {
+            ReferenceOr::Reference { reference } => self.resolve(reference, "").ok()?.1,
+            ReferenceOr::Item(schema) => schema,
+        };
+        match &schema.schema_kind {
+            SchemaKind::Type(Type::String(_)) => Some("string"),
+            SchemaKind::Type(Type::Integer(_)) => Some("integer"),
+            SchemaKind::Type(Type::Number(_)) => Some("number"),
+            SchemaKind::Type(Type::Boolean(_)) => Some("boolean"),
+            SchemaKind::Type(Type::Array(_)) => Some("array"),
+            SchemaKind::Any(a) => match a.typ.as_deref() {
+                Some("string") => Some("string"),
+                Some("integer") => Some("integer"),
+                Some("number") => Some("number"),
+                Some("boolean") => Some("boolean"),
+                Some("array") => Some("array"),
+                _ => None,
+            },
+            _ => None,
         }
     }
 
     /// The shape of a schema without a single recognised kind (`type` missing, or
     /// mixed with composition keywords).
     fn any_shape(
-        &self,
+        &mut self,
         a: &'a AnySchema,
         pointer: &str,
         component: bool,
@@ -186,7 +262,18 @@ impl<'a> Lowerer<'a> {
         if a.not.is_some() {
             return Err(self.construct(pointer, "`not` (a negated schema)"));
         }
-        let has_object_parts = !a.properties.is_empty() || !a.all_of.is_empty();
+        let not_object = matches!(a.typ.as_deref(), Some(t) if t != "object");
+        if not_object && !a.properties.is_empty() && a.all_of.is_empty() {
+            // `properties` applies to objects only: a value of another type is not one.
+            self.warn(
+                &format!("{pointer}/properties"),
+                format!(
+                    "`properties` beside `type: {}`: ignored (they apply to objects only)",
+                    a.typ.as_deref().unwrap_or_default()
+                ),
+            );
+        }
+        let has_object_parts = (!a.properties.is_empty() && !not_object) || !a.all_of.is_empty();
         let unions = if !a.one_of.is_empty() {
             Some(&a.one_of)
         } else if !a.any_of.is_empty() {
@@ -195,12 +282,7 @@ impl<'a> Lowerer<'a> {
             None
         };
         Ok(match (unions, has_object_parts) {
-            (Some(_), true) => {
-                return Err(self.construct(
-                    pointer,
-                    "an object that has both properties (or allOf) and oneOf/anyOf",
-                ));
-            }
+            (Some(_), true) => Shape::Distributed(None),
             (Some(members), false) => union_or_single(members),
             (None, true) => self.all_of_shape(&a.all_of, !a.properties.is_empty(), component),
             (None, false) => self.loose_enum_shape(a, pointer)?,
@@ -208,7 +290,7 @@ impl<'a> Lowerer<'a> {
     }
 
     /// A string enum given without a recognised kind, else a direct type.
-    fn loose_enum_shape(&self, a: &'a AnySchema, pointer: &str) -> Result<Shape<'a>, Error> {
+    fn loose_enum_shape(&mut self, a: &'a AnySchema, pointer: &str) -> Result<Shape<'a>, Error> {
         if a.typ.as_deref() == Some("string") {
             // A value a string cannot hold would be dropped from the
             // enum; `null` is the nullable's (it becomes `Option`).
@@ -218,10 +300,15 @@ impl<'a> Lowerer<'a> {
                 .enumerate()
                 .find(|(_, v)| !(v.is_string() || v.is_null()));
             if let Some((i, value)) = wrong {
-                return Err(self.invalid(
+                let error = self.invalid(
                     &format!("{pointer}/enum/{i}"),
                     format!("enum value {value} is not a string, but the schema's type is string"),
-                ));
+                );
+                self.defect(
+                    error,
+                    "any JSON value (`serde_json::Value`), which keeps every value",
+                )?;
+                return Ok(Shape::AnyValue);
             }
         }
         let values: Vec<String> = a
@@ -247,7 +334,16 @@ impl<'a> Lowerer<'a> {
     ) -> Result<Lowered, Error> {
         match schema {
             SchemaRef::Ref(reference) => {
-                let (name, target) = self.resolve(reference, pointer)?;
+                let (name, target) = match self.resolve(reference, pointer) {
+                    Ok(found) => found,
+                    Err(error) => {
+                        self.defect(error, "any JSON value (`serde_json::Value`)")?;
+                        return Ok(Lowered {
+                            ty: TypeRef::Json,
+                            nullable: false,
+                        });
+                    }
+                };
                 let rust = self.ensure_component(&name, pointer)?;
                 Ok(Lowered {
                     ty: TypeRef::Named(rust),
@@ -275,6 +371,7 @@ impl<'a> Lowerer<'a> {
         let nullable = schema.schema_data.nullable || annotations_nullable(schema);
         let ty = match self.shape(schema, pointer, false)? {
             Shape::Direct => return self.direct_type(schema, ctx, pointer),
+            Shape::AnyValue => TypeRef::Json,
             Shape::Single(member) => {
                 let member_pointer = format!("{pointer}/{}", single_member_key(schema, member));
                 let inner = self.type_of(member, ctx, &member_pointer)?;
@@ -283,7 +380,7 @@ impl<'a> Lowerer<'a> {
                     nullable: nullable || inner.nullable,
                 });
             }
-            Shape::Struct | Shape::Enum(_) | Shape::Union(_) => {
+            Shape::Struct | Shape::Enum(_) | Shape::Union(_) | Shape::Distributed(_) => {
                 let name = self.claim_type_name(ctx);
                 // Known by its name before it is defined: an inline object that inherits
                 // (by allOf) the component holding it meets itself again while being
@@ -400,14 +497,7 @@ impl<'a> Lowerer<'a> {
         members: &'a [ReferenceOr<Schema>],
         pointer: &str,
     ) -> Result<TypeKind, Error> {
-        let key = match &schema.schema_kind {
-            SchemaKind::AnyOf { .. } => "anyOf",
-            SchemaKind::Any(a) if a.one_of.is_empty() => "anyOf",
-            _ => "oneOf",
-        };
-        let mut variant_names = Namespace::default();
-        variant_names.claim("Other");
-        let discriminator = schema.schema_data.discriminator.as_ref();
+        let (key, mut variant_names, discriminator) = union_parts(schema);
         let mut variants = Vec::with_capacity(members.len());
         for (i, member) in members.iter().enumerate() {
             let member_pointer = format!("{pointer}/{key}/{i}");
@@ -416,33 +506,119 @@ impl<'a> Lowerer<'a> {
                 TypeRef::Named(n) => n.clone(),
                 other => primitive_variant_name(other).to_owned(),
             };
-            let tag = match (discriminator, member) {
-                (Some(d), ReferenceOr::Reference { reference }) => Some(
-                    d.mapping
-                        .iter()
-                        .find(|(_, target)| *target == reference)
-                        .map(|(value, _)| value.clone())
-                        .unwrap_or_else(|| {
-                            reference.rsplit('/').next().unwrap_or(reference).to_owned()
-                        }),
-                ),
-                (Some(_), ReferenceOr::Item(_)) => {
-                    return Err(self.construct(
-                        &member_pointer,
-                        "an inline schema in a union with a discriminator (use $ref)",
-                    ));
-                }
-                (None, _) => None,
-            };
+            let tag = self.variant_tag(discriminator, member, &member_pointer)?;
             variants.push(UnionVariant {
                 rust_name: variant_names.claim(&base),
                 ty: lowered.ty,
                 tag,
             });
         }
+        let text = variants
+            .iter()
+            .all(|v| !matches!(v.ty, TypeRef::Option(_)) && self.is_text(&v.ty));
         Ok(TypeKind::Union {
             variants,
             discriminator: discriminator.map(|d| d.property_name.clone()),
+            text,
+        })
+    }
+
+    /// The discriminator value of a union's alternative: its mapping's key, else the
+    /// name its `$ref` ends with.
+    fn variant_tag(
+        &self,
+        discriminator: Option<&openapiv3::Discriminator>,
+        member: &ReferenceOr<Schema>,
+        member_pointer: &str,
+    ) -> Result<Option<String>, Error> {
+        Ok(match (discriminator, member) {
+            (Some(d), ReferenceOr::Reference { reference }) => Some(
+                d.mapping
+                    .iter()
+                    .find(|(_, target)| *target == reference)
+                    .map(|(value, _)| value.clone())
+                    .unwrap_or_else(|| {
+                        reference.rsplit('/').next().unwrap_or(reference).to_owned()
+                    }),
+            ),
+            (Some(_), ReferenceOr::Item(_)) => {
+                return Err(self.construct(
+                    member_pointer,
+                    "an inline schema in a union with a discriminator (use $ref)",
+                ));
+            }
+            (None, _) => None,
+        })
+    }
+
+    /// An object with shared properties (or `allOf` parts) and a union (its own
+    /// `oneOf`/`anyOf`, or the `allOf` part `part`): a union of structs, alternative `i`
+    /// being the shared part merged with the union's member `i` (what "all of these,
+    /// and one of those" means), named `{name}Variant{i+1}`.
+    fn distributed_kind(
+        &mut self,
+        name: &str,
+        schema: &'a Schema,
+        part: Option<usize>,
+        pointer: &str,
+    ) -> Result<TypeKind, Error> {
+        let (union, union_pointer) = match part {
+            None => (schema, pointer.to_owned()),
+            Some(i) => match all_of_members(schema).get(i) {
+                Some(ReferenceOr::Item(inner)) => (inner, format!("{pointer}/allOf/{i}")),
+                Some(ReferenceOr::Reference { reference }) => {
+                    let (target, inner) = self.resolve(reference, pointer)?;
+                    (
+                        inner,
+                        format!("/components/schemas/{}", escape_pointer(&target)),
+                    )
+                }
+                None => unreachable!("the shape names an allOf part the schema has"),
+            },
+        };
+        let members = union_members(union).unwrap_or_default();
+        let (key, mut variant_names, discriminator) = union_parts(union);
+        let shared = SharedPart {
+            schema,
+            pointer: pointer.to_owned(),
+            owner: name.to_owned(),
+            union_pointer: union_pointer.clone(),
+        };
+        let mut variants = Vec::with_capacity(members.len());
+        for (i, member) in members.iter().enumerate() {
+            let member_pointer = format!("{union_pointer}/{key}/{i}");
+            let variant_type = self.claim_type_name(&variant_ctx(name, i));
+            let kind = self.merged_kind(&variant_type, &shared, member, &member_pointer)?;
+            let docs = match member {
+                ReferenceOr::Item(m) => m.schema_data.description.clone(),
+                ReferenceOr::Reference { .. } => None,
+            };
+            self.types.insert(
+                variant_type.clone(),
+                TypeDef {
+                    name: variant_type.clone(),
+                    docs,
+                    kind,
+                    pointer: member_pointer.clone(),
+                    usage: Usage::default(),
+                },
+            );
+            let base = match member {
+                ReferenceOr::Reference { reference } => {
+                    camel(reference.rsplit('/').next().unwrap_or(""))
+                }
+                ReferenceOr::Item(_) => format!("Variant{}", i + 1),
+            };
+            variants.push(UnionVariant {
+                rust_name: variant_names.claim(&base),
+                ty: TypeRef::Named(variant_type),
+                tag: self.variant_tag(discriminator, member, &member_pointer)?,
+            });
+        }
+        Ok(TypeKind::Union {
+            variants,
+            discriminator: discriminator.map(|d| d.property_name.clone()),
+            text: false,
         })
     }
 
@@ -467,7 +643,7 @@ impl<'a> Lowerer<'a> {
             TypeRef::Named(name) => {
                 matches!(
                     self.types.get(&name).map(|t| &t.kind),
-                    Some(TypeKind::Enum { .. })
+                    Some(TypeKind::Enum { .. } | TypeKind::Union { text: true, .. })
                 )
             }
             TypeRef::Json | TypeRef::JsonObject | TypeRef::Map(_) | TypeRef::Vec(_) => false,
@@ -490,6 +666,43 @@ impl<'a> Lowerer<'a> {
             _ => self.is_text(ty),
         }
     }
+}
+
+/// The alternatives of a union schema (its `oneOf`, else its `anyOf`), if it is one.
+fn union_members(schema: &Schema) -> Option<&[ReferenceOr<Schema>]> {
+    match &schema.schema_kind {
+        SchemaKind::OneOf { one_of } => Some(one_of),
+        SchemaKind::AnyOf { any_of } => Some(any_of),
+        SchemaKind::Any(a) if !a.one_of.is_empty() => Some(&a.one_of),
+        SchemaKind::Any(a) if !a.any_of.is_empty() => Some(&a.any_of),
+        _ => None,
+    }
+}
+
+/// The `allOf` parts of a schema.
+fn all_of_members(schema: &Schema) -> &[ReferenceOr<Schema>] {
+    match &schema.schema_kind {
+        SchemaKind::AllOf { all_of } => all_of,
+        SchemaKind::Any(a) => &a.all_of,
+        _ => &[],
+    }
+}
+
+/// What the alternatives of a union schema share: the keyword that lists them (for
+/// their pointers), a namespace for variant names (`Other` taken), its discriminator.
+fn union_parts(schema: &Schema) -> (&'static str, Namespace, Option<&openapiv3::Discriminator>) {
+    let key = match &schema.schema_kind {
+        SchemaKind::AnyOf { .. } => "anyOf",
+        SchemaKind::Any(a) if a.one_of.is_empty() => "anyOf",
+        _ => "oneOf",
+    };
+    let mut variant_names = Namespace::default();
+    variant_names.claim("Other");
+    (
+        key,
+        variant_names,
+        schema.schema_data.discriminator.as_ref(),
+    )
 }
 
 /// An open enum of `values` (a repeated value once).

@@ -13,6 +13,7 @@ pub fn find_implicit_discriminators(api: &mut Api) {
         let TypeKind::Union {
             variants,
             discriminator: None,
+            ..
         } = &def.kind
         else {
             continue;
@@ -27,6 +28,7 @@ pub fn find_implicit_discriminators(api: &mut Api) {
                 TypeKind::Union {
                     variants,
                     discriminator,
+                    ..
                 },
             ..
         }) = api.types.get_mut(&name)
@@ -116,6 +118,7 @@ mod tests {
             TypeKind::Union {
                 variants,
                 discriminator,
+                ..
             } => (
                 discriminator.clone(),
                 variants.iter().map(|v| v.tag.clone()).collect(),

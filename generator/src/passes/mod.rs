@@ -112,6 +112,7 @@ pub(crate) mod build {
             TypeKind::Union {
                 variants,
                 discriminator: discriminator.map(str::to_owned),
+                text: false,
             },
         )
     }

@@ -341,6 +341,16 @@ impl Diff {
                 );
                 return self.push(at, What::Parameter, How::Changed, false, text);
             }
+            (Some(b), Some(a)) if b.style != a.style => {
+                // How the value is written is the wire's business: the same Rust compiles.
+                let style = |p: &ParamSummary| p.style.clone().unwrap_or_else(|| "form".into());
+                let text = format!(
+                    "{place} parameter `{name}`: written in style `{}` (was `{}`)",
+                    style(a),
+                    style(b)
+                );
+                return self.push(at, What::Parameter, How::Changed, false, text);
+            }
             _ => return,
         };
         self.push(at, What::Parameter, how, true, text);
@@ -460,6 +470,18 @@ impl Diff {
                     "outcome `{status}`: header field `{name}` is `Option<{}>` (was `Option<{}>`)",
                     a.ty, b.ty
                 ),
+                (Some(b), Some(a)) if b.form != a.form => {
+                    // Read differently into the same Rust type: nothing to recompile.
+                    let form = |h: &HeaderSummary| h.form.clone().unwrap_or_else(|| "text".into());
+                    let text = format!(
+                        "outcome `{status}`: header `{}` read as {} (was {})",
+                        a.wire,
+                        form(a),
+                        form(b)
+                    );
+                    self.push(at, What::Outcome, How::Changed, false, text);
+                    continue;
+                }
                 _ => continue,
             };
             // The headers are fields of a struct variant users match on.
@@ -501,13 +523,25 @@ impl Diff {
             (
                 Shape::Union {
                     discriminator: old_tag,
+                    text: old_text,
                     variants: before,
                 },
                 Shape::Union {
                     discriminator: new_tag,
+                    text: new_text,
                     variants: after,
                 },
             ) => {
+                if old_text != new_text {
+                    // A union with a text form implements `Display` (and can be a
+                    // parameter); losing it breaks code that formats the value.
+                    let text = if *new_text {
+                        "has a text form now (`Display`)"
+                    } else {
+                        "has no text form any more (no `Display`)"
+                    };
+                    self.push(&at, What::Type, How::Changed, *old_text, text.to_owned());
+                }
                 if old_tag != new_tag {
                     let text = format!(
                         "told apart by {} (was {})",

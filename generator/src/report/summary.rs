@@ -97,6 +97,10 @@ pub struct ParamSummary {
     /// Rust type, without the `Option` of an optional parameter.
     #[serde(rename = "type")]
     pub ty: String,
+    /// How it is written when not as its text (`form`): `json`, `deepObject`,
+    /// `spaceDelimited`, `pipeDelimited`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub style: Option<String>,
     /// Name on the wire.
     pub wire: String,
 }
@@ -130,6 +134,9 @@ pub struct HeaderSummary {
     /// Rust type (always inside an `Option`).
     #[serde(rename = "type")]
     pub ty: String,
+    /// How it is read when not as one value's text: `list`, `json`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub form: Option<String>,
     /// Header name.
     pub wire: String,
 }
@@ -186,6 +193,9 @@ pub enum Shape {
     Union {
         /// The property that tells the alternatives apart.
         discriminator: Option<String>,
+        /// Whether it has a text form (`Display`: every alternative has one).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        text: bool,
         /// Alternatives by Rust variant name.
         variants: BTreeMap<String, VariantSummary>,
     },
@@ -276,10 +286,20 @@ fn operation(op: &ir::Operation) -> OperationSummary {
         params
             .iter()
             .map(|p| {
+                let style = match p.style {
+                    Some(ir::Style::DeepObject) => Some("deepObject"),
+                    Some(ir::Style::SpaceDelimited) => Some("spaceDelimited"),
+                    Some(ir::Style::PipeDelimited) => Some("pipeDelimited"),
+                    Some(ir::Style::Json) => Some("json"),
+                    Some(ir::Style::Form) => None,
+                    None if p.json => Some("json"),
+                    None => None,
+                };
                 let summary = ParamSummary {
                     pointer: p.pointer.clone(),
                     required: p.required,
                     ty: rust_type(&p.ty),
+                    style: style.map(str::to_owned),
                     wire: p.wire_name.clone(),
                 };
                 (p.rust_name.clone(), summary)
@@ -355,6 +375,7 @@ fn outcome(outcome: &ir::Outcome) -> OutcomeSummary {
             OutcomeBody::Empty => "()".to_owned(),
             OutcomeBody::Json(ty) => rust_type(ty),
             OutcomeBody::Bytes => "Bytes".to_owned(),
+            OutcomeBody::Raw => "RawResponse".to_owned(),
         },
         headers: outcome
             .headers
@@ -362,6 +383,11 @@ fn outcome(outcome: &ir::Outcome) -> OutcomeSummary {
             .map(|h| {
                 let summary = HeaderSummary {
                     ty: rust_type(&h.ty),
+                    form: match h.form {
+                        ir::HeaderForm::Text => None,
+                        ir::HeaderForm::List => Some("list".to_owned()),
+                        ir::HeaderForm::Json => Some("json".to_owned()),
+                    },
                     wire: h.wire_name.clone(),
                 };
                 (h.rust_name.clone(), summary)
@@ -409,8 +435,10 @@ fn type_summary(def: &ir::TypeDef) -> TypeSummary {
         TypeKind::Union {
             variants,
             discriminator,
+            text,
         } => Shape::Union {
             discriminator: discriminator.clone(),
+            text: *text,
             variants: variants
                 .iter()
                 .map(|v| {
