@@ -12,8 +12,14 @@
 //! file of `--new-version`, already has the content).
 //!
 //! Environment:
-//! - `BOX_TOKEN`: the access token. Without it, a local Box emulator is started on loopback
-//!   and the file goes there (Box's 20 MB minimum and Box-like part sizes apply).
+//! - Credentials, one kind (see `box_upload::auth::from_vars`): `BOX_TOKEN` (a developer
+//!   token); `BOX_CLIENT_ID` + `BOX_CLIENT_SECRET` + `BOX_ENTERPRISE_ID` or `BOX_USER_ID`
+//!   (Client Credentials Grant); `BOX_JWT_CONFIG` (JWT: the app config's path); or
+//!   `BOX_CLIENT_ID` + `BOX_CLIENT_SECRET` + `BOX_REFRESH_TOKEN`/`BOX_TOKEN_STORE`
+//!   (OAuth 2.0 refresh token). `BOX_OAUTH_URL` points the token endpoint elsewhere,
+//!   `BOX_AS_USER` acts for a user. Without credentials, a local Box emulator is started
+//!   on loopback and the file goes there (Box's 20 MB minimum and Box-like part sizes
+//!   apply).
 //! - `BOX_UPLOAD_URL`: the upload root (default `https://upload.box.com/api/2.0`), for
 //!   example a standalone `box-emulator`'s `upload` line.
 //! - `BOX_API_URL`: the API root (default `BOX_UPLOAD_URL` when that is set, as a local
@@ -107,9 +113,10 @@ async fn run(args: Args) -> Result<(), ExitCode> {
 
     // Where to upload: Box, a given host, or an emulator of our own.
     let mut emulator = None;
-    let token = match std::env::var("BOX_TOKEN") {
-        Ok(token) if !token.is_empty() => token,
-        _ => {
+    let auth = box_upload::auth::from_env().map_err(|e| fail(e.to_string()))?;
+    let mut config = match &auth {
+        Some(auth) => auth.config(),
+        None => {
             let started = Emulator::start(
                 std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
                 EmulatorConfig::default(),
@@ -117,14 +124,14 @@ async fn run(args: Args) -> Result<(), ExitCode> {
             .await
             .map_err(|e| fail(format!("cannot start the local emulator: {e}")))?;
             eprintln!(
-                "BOX_TOKEN is not set: uploading to a local Box emulator at {} instead \
+                "no Box credentials are set (BOX_TOKEN, BOX_CLIENT_ID, BOX_JWT_CONFIG…): \
+                 uploading to a local Box emulator at {} instead \
                  (Box's 20 MB minimum and Box-like part sizes apply; it stops when this \
                  program ends)",
                 started.upload_url()
             );
-            let token = "emulator".to_string();
             emulator = Some(started);
-            token
+            Config::bearer("emulator")
         }
     };
     let upload_url = match &emulator {
@@ -141,7 +148,7 @@ async fn run(args: Args) -> Result<(), ExitCode> {
             .or_else(|| upload_url.clone())
             .unwrap_or_else(|| "https://api.box.com/2.0".into()),
     };
-    let mut config = Config::bearer(token).base_url(&servers::API, api_url.clone());
+    config = config.base_url(&servers::API, api_url.clone());
     if let Some(url) = &upload_url {
         config = config
             .base_url(&servers::UPLOAD, url.clone())
@@ -277,7 +284,11 @@ async fn run(args: Args) -> Result<(), ExitCode> {
                     elapsed.as_secs_f64()
                 );
             } else if error.status() == Some(401) {
-                eprintln!("error: {error}; check the access token in BOX_TOKEN");
+                eprintln!(
+                    "error: {error}; check the credentials ({} in {})",
+                    auth.as_ref().map_or("the emulator's token", |a| a.kind()),
+                    auth.as_ref().map_or("this program", |a| a.variables())
+                );
             } else {
                 eprintln!("error: {error}");
             }
@@ -300,7 +311,7 @@ async fn run(args: Args) -> Result<(), ExitCode> {
                     );
                     if emulator.is_some() {
                         eprintln!(
-                            "  (with BOX_TOKEN set: the local emulator and its sessions end with this program)"
+                            "  (with credentials set: the local emulator and its sessions end with this program)"
                         );
                     }
                 }
