@@ -208,6 +208,9 @@ pub struct Operation {
     pub at_url: bool,
     /// Safe to retry.
     pub idempotent: bool,
+    /// Sends the access token: `false` when the operation's `security` (or else the
+    /// spec's) is declared and names no scheme (`security: []`), as Box's token endpoint.
+    pub auth: bool,
     /// Doc comment (summary and description).
     pub docs: Option<String>,
     /// Path parameters, in template order.

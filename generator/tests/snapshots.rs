@@ -38,6 +38,7 @@ snapshot_tests!(
     open_enum,
     outcomes,
     parameter_styles,
+    security,
     servers,
     shared_and_one_of,
     status_ranges,

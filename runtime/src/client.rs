@@ -6,13 +6,14 @@ use std::time::{Duration, Instant, SystemTime};
 
 use bytes::{Bytes, BytesMut};
 use http::header::{AUTHORIZATION, CONTENT_LENGTH};
-use http::{HeaderMap, HeaderValue, Method};
+use http::{HeaderMap, HeaderValue, Method, StatusCode};
 use tracing::Instrument;
 use url::Url;
 
+use crate::auth::AccessToken;
 use crate::config::Config;
-use crate::error::{AuthError, ConfigError, InvalidRequest, SendError, TransportError};
-use crate::header::retry_after;
+use crate::error::{ConfigError, InvalidRequest, SendError, TransportError};
+use crate::header::{bearer_error, retry_after};
 use crate::idle::Activity;
 use crate::operation::{Operation, Server};
 use crate::request::{Body, BodyInner, Request};
@@ -40,6 +41,8 @@ struct Inner {
     base_urls: Vec<(Server, Url)>,
     /// The host patterns of `config`, parsed.
     trusted_hosts: Vec<HostPattern>,
+    /// The default headers of `config`, parsed.
+    default_headers: HeaderMap,
 }
 
 impl Client {
@@ -48,8 +51,8 @@ impl Client {
     /// Fails when a base URL given to [`Config::base_url`] is not an
     /// absolute `http` or `https` URL without credentials, query or
     /// fragment, when a pattern given to [`Config::trust_host`] is invalid,
-    /// when the user agent is not a valid header value, or when the HTTP
-    /// client cannot be built.
+    /// when the user agent or a [default header](Config::default_header) is not a
+    /// valid header, or when the HTTP client cannot be built.
     pub fn new(config: Config) -> Result<Client, ConfigError> {
         let base_urls = config
             .base_urls
@@ -77,6 +80,7 @@ impl Client {
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
+        let default_headers = config.parsed_default_headers()?;
 
         let user_agent = HeaderValue::from_str(&config.user_agent).map_err(|_| {
             ConfigError::new(format!(
@@ -114,6 +118,7 @@ impl Client {
                 config,
                 base_urls,
                 trusted_hosts,
+                default_headers,
             }),
         })
     }
@@ -275,10 +280,16 @@ impl Client {
     /// final response whatever its status: a 4xx or 5xx is not an error
     /// here, and after the last retry the last response is returned.
     ///
-    /// Each attempt asks the [`TokenProvider`](crate::TokenProvider) for a
-    /// token and sends it as `Authorization: Bearer <token>`. A request is
-    /// retried only when `op` is idempotent and the body can be sent again;
-    /// see [`RetryPolicy`](crate::RetryPolicy).
+    /// Each attempt of an operation that needs a token ([`Operation::auth`]) asks
+    /// the [`TokenProvider`](crate::TokenProvider) for one and sends it as
+    /// `Authorization: Bearer <token>`; the [default headers](Config::default_header)
+    /// go with every request. A request is retried only when `op` is idempotent and
+    /// the body can be sent again; see [`RetryPolicy`](crate::RetryPolicy). A `401`
+    /// whose `WWW-Authenticate` says `invalid_token` (see
+    /// [`header::bearer_error`](crate::header::bearer_error)) is different: the server
+    /// did not act on the request, so, when the body can be sent again and the provider
+    /// can give another token ([`TokenProvider::invalidate`](crate::TokenProvider::invalidate)),
+    /// the request is sent once more with the new token, whatever its method.
     ///
     /// Fails when the request cannot be built, when no token can be had, or
     /// when the last attempt fails to send the request or read the response.
@@ -324,7 +335,8 @@ impl Client {
         }
         let policy = &self.inner.config.retry;
         let max_attempts = policy.max_attempts.max(1);
-        let can_retry = op.idempotent && body.as_ref().is_none_or(Body::is_replayable);
+        let replayable = body.as_ref().is_none_or(Body::is_replayable);
+        let can_retry = op.idempotent && replayable;
         let len = body.as_ref().and_then(Body::len);
         let (bytes, mut stream, reopen) = match body.map(|b| b.inner) {
             None => (None, None, None),
@@ -334,6 +346,8 @@ impl Client {
         };
 
         let mut attempt = 0;
+        // The one repeat after the server refused the token as invalid.
+        let mut token_renewed = false;
         loop {
             attempt += 1;
             span.record("attempt", attempt);
@@ -352,10 +366,38 @@ impl Client {
                 (None, None) => None,
             };
             let retrying = can_retry && attempt < max_attempts;
-            let sent = self.attempt(op, &method, &url, &headers, body, len, &activity);
+            let token = match op.auth {
+                true => Some(self.inner.config.tokens.token().await?),
+                false => None,
+            };
+            let sent = self.attempt(
+                op,
+                &method,
+                &url,
+                &headers,
+                token.as_ref(),
+                body,
+                len,
+                &activity,
+            );
             match sent.await {
                 Ok(response) => {
                     span.record("status", response.status.as_u16());
+                    // A refused token is dropped whatever happens next, so that the
+                    // next request gets a new one even when this one cannot be repeated.
+                    if let Some(token) = &token
+                        && self.token_refused(&response, token)
+                        && !token_renewed
+                        && replayable
+                    {
+                        tracing::debug!(
+                            attempt,
+                            "the access token was refused as invalid; sending again with a new one"
+                        );
+                        token_renewed = true;
+                        drop(response);
+                        continue;
+                    }
                     if retrying && is_retryable_status(response.status) {
                         let asked = retry_after(&response.headers, SystemTime::now());
                         if let Some(wait) = self.next_wait(start, attempt, asked) {
@@ -394,6 +436,14 @@ impl Client {
         }
     }
 
+    /// Whether `response` refuses `token` as invalid (the provider then drops it) and
+    /// the provider can give another.
+    fn token_refused(&self, response: &Response, token: &AccessToken) -> bool {
+        response.status == StatusCode::UNAUTHORIZED
+            && bearer_error(&response.headers).as_deref() == Some("invalid_token")
+            && self.inner.config.tokens.invalidate(token)
+    }
+
     /// The wait before the retry that follows attempt number `attempt`, or
     /// `None` when that retry would start after `max_elapsed`.
     fn next_wait(&self, start: Instant, attempt: u32, asked: Option<Duration>) -> Option<Duration> {
@@ -417,15 +467,22 @@ impl Client {
         method: &Method,
         url: &Url,
         headers: &HeaderMap,
+        token: Option<&AccessToken>,
         body: Option<reqwest::Body>,
         len: Option<u64>,
         activity: &Activity,
     ) -> Result<Response, SendError> {
-        let authorization = self.authorization().await?;
         let mut request = reqwest::Request::new(method.clone(), url.clone());
         let request_headers = request.headers_mut();
         request_headers.clone_from(headers);
-        request_headers.insert(AUTHORIZATION, authorization);
+        for (name, value) in &self.inner.default_headers {
+            if !request_headers.contains_key(name) {
+                request_headers.insert(name, value.clone());
+            }
+        }
+        if let Some(token) = token {
+            request_headers.insert(AUTHORIZATION, token.authorization()?);
+        }
         if let (Some(len), Some(_)) = (len, &body) {
             request_headers.insert(CONTENT_LENGTH, HeaderValue::from(len));
         }
@@ -467,23 +524,6 @@ impl Client {
             method: method.clone(),
             url: response_url,
         })
-    }
-
-    /// The `Authorization` header of one attempt, marked sensitive.
-    async fn authorization(&self) -> Result<HeaderValue, AuthError> {
-        let token = self.inner.config.tokens.token().await?;
-        let secret = token.expose_secret();
-        if secret.trim().is_empty() {
-            return Err(AuthError::new("the access token is empty or blank"));
-        }
-        let mut value = HeaderValue::try_from(format!("Bearer {secret}")).map_err(|_| {
-            AuthError::new(
-                "the access token holds a character that an HTTP header cannot hold \
-                 (a control character such as a newline, or a non-ASCII character)",
-            )
-        })?;
-        value.set_sensitive(true);
-        Ok(value)
     }
 
     fn base_url(&self, server: &Server) -> Result<Url, InvalidRequest> {

@@ -5,7 +5,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::auth::{StaticToken, TokenProvider};
-use crate::error::WaitTooLong;
+use http::header::{
+    AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, HOST, HeaderName, TRANSFER_ENCODING,
+};
+use http::{HeaderMap, HeaderValue};
+
+use crate::error::{ConfigError, WaitTooLong};
 use crate::operation::Server;
 use crate::text::redacted_url;
 
@@ -49,6 +54,7 @@ pub struct Config {
     pub(crate) trusted_hosts: Vec<String>,
     pub(crate) trust_server_hosts: bool,
     pub(crate) allow_insecure_http: bool,
+    pub(crate) default_headers: Vec<(String, String)>,
 }
 
 impl Config {
@@ -68,6 +74,7 @@ impl Config {
             trusted_hosts: Vec::new(),
             trust_server_hosts: true,
             allow_insecure_http: false,
+            default_headers: Vec::new(),
         }
     }
 
@@ -186,6 +193,63 @@ impl Config {
         self.allow_insecure_http = allow;
         self
     }
+
+    /// Adds the header `name: value` to every request that does not set `name` itself
+    /// (a second call with the same name replaces the value). For a header an API wants
+    /// on every call, such as one that names the user to act for.
+    /// [`Client::new`](crate::Client::new) refuses a name or value that is not a valid
+    /// header, and the headers the client sets itself (`Authorization`, `Host`,
+    /// `Content-Length`, `Content-Type`, `Transfer-Encoding`).
+    pub fn default_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Config {
+        let (name, value) = (name.into(), value.into());
+        match self
+            .default_headers
+            .iter_mut()
+            .find(|(n, _)| n.eq_ignore_ascii_case(&name))
+        {
+            Some(entry) => entry.1 = value,
+            None => self.default_headers.push((name, value)),
+        }
+        self
+    }
+}
+
+impl Config {
+    /// The default headers of a configuration, checked: valid names and values, none that
+    /// the client sets itself.
+    pub(crate) fn parsed_default_headers(&self) -> Result<HeaderMap, ConfigError> {
+        let headers = &self.default_headers;
+        let mut map = HeaderMap::new();
+        for (name, value) in headers {
+            let parsed = HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
+                ConfigError::new(format!(
+                    "the default header name {name:?} is not a valid header name"
+                ))
+            })?;
+            if [
+                AUTHORIZATION,
+                HOST,
+                CONTENT_LENGTH,
+                CONTENT_TYPE,
+                TRANSFER_ENCODING,
+            ]
+            .contains(&parsed)
+            {
+                return Err(ConfigError::new(format!(
+                    "the default header {name:?} is one the client sets itself"
+                )));
+            }
+            // The value is not shown: it may be a credential.
+            let value = HeaderValue::from_str(value).map_err(|_| {
+                ConfigError::new(format!(
+                    "the value of the default header {name:?} is not a valid header value \
+                     (a control character such as a newline, or a non-ASCII character)"
+                ))
+            })?;
+            map.insert(parsed, value);
+        }
+        Ok(map)
+    }
 }
 
 /// Lists the settings, never the token nor a base URL's credentials or query.
@@ -204,6 +268,15 @@ impl fmt::Debug for Config {
             .field("trusted_hosts", &self.trusted_hosts)
             .field("trust_server_hosts", &self.trust_server_hosts)
             .field("allow_insecure_http", &self.allow_insecure_http)
+            // Names only: a value may be a credential.
+            .field(
+                "default_headers",
+                &self
+                    .default_headers
+                    .iter()
+                    .map(|(n, _)| n)
+                    .collect::<Vec<_>>(),
+            )
             .finish()
     }
 }

@@ -1,6 +1,7 @@
 //! The errors of the runtime.
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -55,13 +56,15 @@ impl<E> Error<E> {
     }
 
     /// Whether trying again later may succeed: a response with status 429 or
-    /// 5xx, or a connection error or timeout.
+    /// 5xx, a connection error or timeout, or a token that could not be had for such
+    /// a reason ([`AuthError::is_retryable`]).
     pub fn is_retryable(&self) -> bool {
         match self {
             Error::Api(api) => {
                 api.status == StatusCode::TOO_MANY_REQUESTS || api.status.is_server_error()
             }
             Error::Transport(e) => e.is_retryable(),
+            Error::Auth(e) => e.is_retryable(),
             _ => false,
         }
     }
@@ -565,37 +568,54 @@ impl InvalidRequest {
 
 /// No access token could be had, or the token cannot be sent.
 ///
-/// A [`TokenProvider`](crate::TokenProvider) makes one with [`new`](Self::new)
-/// or [`with_source`](Self::with_source). The message never contains the
-/// token.
-#[derive(Debug, thiserror::Error)]
+/// A [`TokenProvider`](crate::TokenProvider) or a [`Grant`](crate::Grant) makes one
+/// with [`new`](Self::new) or [`with_source`](Self::with_source), and marks it
+/// [`retryable`](Self::retryable) when asking again later may succeed (a server error,
+/// a lost connection); otherwise it is final (wrong credentials, a refused grant). The
+/// message never contains a secret. Cloning is cheap (the source is shared), so one
+/// failed refresh can be handed to every caller that waited for it.
+#[derive(Debug, Clone, thiserror::Error)]
 #[error("authentication failed: {message}")]
 pub struct AuthError {
     message: String,
     #[source]
-    source: Option<BoxError>,
+    source: Option<Arc<dyn std::error::Error + Send + Sync>>,
+    retryable: bool,
 }
 
 impl AuthError {
-    /// An error with this message.
+    /// A final error with this message.
     pub fn new(message: impl Into<String>) -> AuthError {
         AuthError {
             message: message.into(),
             source: None,
+            retryable: false,
         }
     }
 
-    /// An error with this message, caused by `source`.
+    /// A final error with this message, caused by `source`.
     pub fn with_source(message: impl Into<String>, source: impl Into<BoxError>) -> AuthError {
         AuthError {
             message: message.into(),
-            source: Some(source.into()),
+            source: Some(Arc::from(source.into())),
+            retryable: false,
         }
+    }
+
+    /// The same error, marked as one that asking again later may cure.
+    pub fn retryable(mut self) -> AuthError {
+        self.retryable = true;
+        self
     }
 
     /// What went wrong.
     pub fn message(&self) -> &str {
         &self.message
+    }
+
+    /// Whether asking again later may succeed (see [`retryable`](Self::retryable)).
+    pub fn is_retryable(&self) -> bool {
+        self.retryable
     }
 }
 

@@ -4,12 +4,12 @@
 //! Generated code reads each response header it declares with [`decode`] (or
 //! [`decode_list`] for a list, [`decode_json`] for JSON text). `Retry-After`,
 //! HTTP's own header, is parsed in one place, [`retry_after`], for generated header
-//! fields and for the runtime's retries alike.
+//! fields and for the runtime's retries alike; `WWW-Authenticate` by [`bearer_error`].
 
 use std::str::FromStr;
 use std::time::{Duration, SystemTime};
 
-use http::header::RETRY_AFTER;
+use http::header::{RETRY_AFTER, WWW_AUTHENTICATE};
 use http::{HeaderMap, HeaderValue};
 
 use crate::text::ServerText;
@@ -35,6 +35,40 @@ pub fn decode<T: FromStr>(headers: &HeaderMap, name: &str) -> Option<T> {
         warn_unparsed::<T>(name, value);
     }
     parsed
+}
+
+/// The `error` of the `Bearer` challenge of a response's `WWW-Authenticate` headers
+/// (RFC 6750 §3), such as `invalid_token` for a token that expired or was revoked.
+///
+/// Challenges are parsed by the `http-auth` crate (quoted strings, escapes, several
+/// challenges in one header or in several headers); the scheme and the parameter name
+/// are compared without regard to case. A header that does not parse is read up to
+/// the fault: a `Bearer` challenge before it still counts.
+///
+/// ```
+/// use oas_runtime::{HeaderMap, header::bearer_error};
+///
+/// let mut headers = HeaderMap::new();
+/// headers.insert(
+///     "www-authenticate",
+///     r#"Bearer realm="Service", error="invalid_token", error_description="expired""#.parse().unwrap(),
+/// );
+/// assert_eq!(bearer_error(&headers).as_deref(), Some("invalid_token"));
+/// ```
+pub fn bearer_error(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(WWW_AUTHENTICATE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| http_auth::parser::ChallengeParser::new(value).map_while(Result::ok))
+        .filter(|challenge| challenge.scheme.eq_ignore_ascii_case("bearer"))
+        .find_map(|challenge| {
+            challenge
+                .params
+                .iter()
+                .find(|(name, _)| name.eq_ignore_ascii_case("error"))
+                .map(|(_, value)| value.to_unescaped())
+        })
 }
 
 /// Every item of the list header `name` (its values split at commas, over all the
@@ -217,5 +251,70 @@ mod tests {
         assert_eq!(decode::<u8>(&headers, "x-count"), None);
         headers.insert("x-count", HeaderValue::from_bytes(b"\xff").unwrap());
         assert_eq!(decode::<String>(&headers, "x-count"), None);
+    }
+
+    fn challenges(values: &[&str]) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        for value in values {
+            headers.append(WWW_AUTHENTICATE, HeaderValue::from_str(value).unwrap());
+        }
+        headers
+    }
+
+    #[test]
+    fn the_bearer_error_is_found_among_challenges() {
+        let error = |values: &[&str]| bearer_error(&challenges(values));
+        // Box's own answer to an expired token.
+        assert_eq!(
+            error(&[r#"Bearer realm="Service", error="invalid_token", error_description="The access token provided is invalid.""#]).as_deref(),
+            Some("invalid_token")
+        );
+        // Case, tokens instead of quoted strings, escapes, another scheme first.
+        assert_eq!(
+            error(&["bearer ERROR=invalid_token"]).as_deref(),
+            Some("invalid_token")
+        );
+        assert_eq!(
+            error(&[r#"Bearer error="inv\alid_token""#]).as_deref(),
+            Some("invalid_token")
+        );
+        assert_eq!(
+            error(&[r#"Basic realm="x", Bearer realm="y", error="insufficient_scope""#]).as_deref(),
+            Some("insufficient_scope")
+        );
+        // Several headers: the Bearer one counts.
+        assert_eq!(
+            error(&[r#"Basic realm="x""#, r#"Bearer error="invalid_token""#]).as_deref(),
+            Some("invalid_token")
+        );
+        // A comma inside a quoted string is no separator.
+        assert_eq!(
+            error(&[
+                r#"Bearer error_description="a, error=invalid_token", error="invalid_request""#
+            ])
+            .as_deref(),
+            Some("invalid_request")
+        );
+    }
+
+    #[test]
+    fn no_bearer_error_is_none() {
+        let error = |values: &[&str]| bearer_error(&challenges(values));
+        assert_eq!(error(&[]), None);
+        assert_eq!(error(&[r#"Bearer realm="Service""#]), None);
+        // `error` of another scheme is not the Bearer one.
+        assert_eq!(error(&[r#"Basic error="invalid_token""#]), None);
+        // Garbage, or a fault before any Bearer challenge.
+        assert_eq!(error(&["\"invalid_token\""]), None);
+        assert_eq!(
+            error(&[r#"Bearer error="invalid_token"#]),
+            None,
+            "unclosed quote"
+        );
+        // A fault after a complete Bearer challenge leaves it readable.
+        assert_eq!(
+            error(&[r#"Bearer error="invalid_token", Basic realm="#]).as_deref(),
+            Some("invalid_token")
+        );
     }
 }

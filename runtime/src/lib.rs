@@ -5,7 +5,8 @@
 //! it asks a [`Client`] for the URL of an operation ([`Client::endpoint`]),
 //! fills a [`Request`] with the query, headers and body of the call, and
 //! hands it to [`Client::execute`], which adds the `Authorization` header
-//! from a [`TokenProvider`], sends the request, retries it when that is safe
+//! from a [`TokenProvider`] (for tokens that expire: a [`TokenCache`] around a
+//! [`Grant`]), sends the request, retries it when that is safe
 //! (see [`RetryPolicy`]), and returns the final [`Response`] whatever its
 //! status. The generated code then decodes the body with [`Response::json`],
 //! or turns an unexpected status into an [`Error`] with
@@ -25,6 +26,7 @@
 //!     path_template: "/things/{id}",
 //!     server: &API,
 //!     idempotent: true,
+//!     auth: true,
 //! };
 //!
 //! let client = Client::new(Config::bearer("token"))?;
@@ -53,13 +55,14 @@ mod response;
 mod retry;
 mod style;
 mod text;
+mod token_cache;
 mod trust;
 
 pub use bytes::Bytes;
 pub use http::{HeaderMap, Method, StatusCode};
 pub use url::Url;
 
-pub use auth::{AccessToken, StaticToken, TokenProvider};
+pub use auth::{AccessToken, NoToken, StaticToken, TokenProvider};
 pub use client::Client;
 pub use config::{Config, LONGEST_DURATION, RetryPolicy};
 pub use error::{
@@ -73,3 +76,4 @@ pub use request::{Body, Request};
 pub use response::{RawResponse, Response};
 pub use style::{Style, json_text, style_pairs};
 pub use text::{SERVER_TEXT_LEN, ServerText};
+pub use token_cache::{Grant, GrantedToken, MAX_REFRESH_AHEAD, TokenCache};

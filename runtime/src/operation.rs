@@ -51,4 +51,9 @@ pub struct Operation {
     /// Whether sending the request twice has the same effect as sending it
     /// once, which makes a retry safe.
     pub idempotent: bool,
+    /// Whether the request carries the access token. `false` for operations the API
+    /// description says need none (`security: []`), such as a token endpoint: the
+    /// [`TokenProvider`](crate::TokenProvider) is then not asked, and no
+    /// `Authorization` header is sent.
+    pub auth: bool,
 }

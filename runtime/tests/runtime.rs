@@ -58,6 +58,7 @@ const REGIONAL_OP: Operation = Operation {
     path_template: "/files/{id}",
     server: &TEMPLATED,
     idempotent: true,
+    auth: true,
 };
 
 static TENANT_OP: Operation = Operation {
@@ -66,6 +67,7 @@ static TENANT_OP: Operation = Operation {
     path_template: "/x",
     server: &NO_DEFAULT,
     idempotent: true,
+    auth: true,
 };
 
 #[test]

@@ -27,6 +27,7 @@
 /// The generated Box client: [`Client`], one method per operation, and its types.
 pub use box_api::*;
 
+pub mod auth;
 pub mod upload;
 pub use upload::{
     CancellationToken, ConflictPolicy, ExistingItem, Outcome, Phase, Progress, SessionInfo, Source,

@@ -60,6 +60,7 @@ pub mod operations {
         path_template: "/files/upload_sessions/{upload_session_id}",
         server: &super::servers::UPLOAD_SESSION,
         idempotent: true,
+        auth: true,
     };
     /// `POST /files/upload_sessions/{upload_session_id}/commit` (`post_files_upload_sessions_id_commit`).
     pub static COMMIT_UPLOAD_SESSION: ::oas_runtime::Operation = ::oas_runtime::Operation {
@@ -68,6 +69,7 @@ pub mod operations {
         path_template: "/files/upload_sessions/{upload_session_id}/commit",
         server: &super::servers::UPLOAD_SESSION,
         idempotent: false,
+        auth: true,
     };
     /// `POST /folders` (`post_folders`).
     pub static CREATE_FOLDER: ::oas_runtime::Operation = ::oas_runtime::Operation {
@@ -76,6 +78,7 @@ pub mod operations {
         path_template: "/folders",
         server: &super::servers::API,
         idempotent: false,
+        auth: true,
     };
     /// `POST /files/upload_sessions` (`post_files_upload_sessions`).
     pub static CREATE_UPLOAD_SESSION: ::oas_runtime::Operation = ::oas_runtime::Operation {
@@ -84,6 +87,7 @@ pub mod operations {
         path_template: "/files/upload_sessions",
         server: &super::servers::UPLOAD,
         idempotent: false,
+        auth: true,
     };
     /// `POST /files/{file_id}/upload_sessions` (`post_files_id_upload_sessions`).
     pub static CREATE_UPLOAD_SESSION_FOR_FILE: ::oas_runtime::Operation = ::oas_runtime::Operation {
@@ -92,6 +96,7 @@ pub mod operations {
         path_template: "/files/{file_id}/upload_sessions",
         server: &super::servers::UPLOAD,
         idempotent: false,
+        auth: true,
     };
     /// `GET /folders/{folder_id}` (`get_folders_id`).
     pub static GET_FOLDER: ::oas_runtime::Operation = ::oas_runtime::Operation {
@@ -100,6 +105,7 @@ pub mod operations {
         path_template: "/folders/{folder_id}",
         server: &super::servers::API,
         idempotent: true,
+        auth: true,
     };
     /// `GET /files/upload_sessions/{upload_session_id}` (`get_files_upload_sessions_id`).
     pub static GET_UPLOAD_SESSION: ::oas_runtime::Operation = ::oas_runtime::Operation {
@@ -108,6 +114,7 @@ pub mod operations {
         path_template: "/files/upload_sessions/{upload_session_id}",
         server: &super::servers::UPLOAD_SESSION,
         idempotent: true,
+        auth: true,
     };
     /// `GET /folders/{folder_id}/items` (`get_folders_id_items`).
     pub static LIST_FOLDER_ITEMS: ::oas_runtime::Operation = ::oas_runtime::Operation {
@@ -116,6 +123,7 @@ pub mod operations {
         path_template: "/folders/{folder_id}/items",
         server: &super::servers::API,
         idempotent: true,
+        auth: true,
     };
     /// `GET /files/upload_sessions/{upload_session_id}/parts` (`get_files_upload_sessions_id_parts`).
     pub static LIST_UPLOAD_SESSION_PARTS: ::oas_runtime::Operation = ::oas_runtime::Operation {
@@ -124,6 +132,7 @@ pub mod operations {
         path_template: "/files/upload_sessions/{upload_session_id}/parts",
         server: &super::servers::UPLOAD_SESSION,
         idempotent: true,
+        auth: true,
     };
     /// `OPTIONS /files/content` (`options_files_content`).
     pub static PREFLIGHT_FILE_UPLOAD: ::oas_runtime::Operation = ::oas_runtime::Operation {
@@ -132,6 +141,7 @@ pub mod operations {
         path_template: "/files/content",
         server: &super::servers::API,
         idempotent: true,
+        auth: true,
     };
     /// `POST /oauth2/token` (`post_oauth2_token`).
     pub static REQUEST_ACCESS_TOKEN: ::oas_runtime::Operation = ::oas_runtime::Operation {
@@ -140,6 +150,7 @@ pub mod operations {
         path_template: "/oauth2/token",
         server: &super::servers::OAUTH,
         idempotent: false,
+        auth: false,
     };
     /// `POST /oauth2/revoke` (`post_oauth2_revoke`).
     pub static REVOKE_ACCESS_TOKEN: ::oas_runtime::Operation = ::oas_runtime::Operation {
@@ -148,6 +159,7 @@ pub mod operations {
         path_template: "/oauth2/revoke",
         server: &super::servers::OAUTH,
         idempotent: false,
+        auth: false,
     };
     /// `POST /files/content` (`post_files_content`).
     pub static UPLOAD_FILE: ::oas_runtime::Operation = ::oas_runtime::Operation {
@@ -156,6 +168,7 @@ pub mod operations {
         path_template: "/files/content",
         server: &super::servers::UPLOAD,
         idempotent: false,
+        auth: true,
     };
     /// `POST /files/{file_id}/content` (`post_files_id_content`).
     pub static UPLOAD_FILE_VERSION: ::oas_runtime::Operation = ::oas_runtime::Operation {
@@ -164,6 +177,7 @@ pub mod operations {
         path_template: "/files/{file_id}/content",
         server: &super::servers::UPLOAD,
         idempotent: false,
+        auth: true,
     };
     /// `PUT /files/upload_sessions/{upload_session_id}` (`put_files_upload_sessions_id`).
     pub static UPLOAD_PART: ::oas_runtime::Operation = ::oas_runtime::Operation {
@@ -172,6 +186,7 @@ pub mod operations {
         path_template: "/files/upload_sessions/{upload_session_id}",
         server: &super::servers::UPLOAD_SESSION,
         idempotent: true,
+        auth: true,
     };
 }
 /// The error of a call: an API error carries the decoded error body.

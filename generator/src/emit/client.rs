@@ -109,6 +109,7 @@ fn emit_operation_static(op: &Operation) -> TokenStream {
     let path = &op.path;
     let server = ident(&op.server);
     let idempotent = op.idempotent;
+    let auth = op.auth;
     let doc = format!(
         " `{} {}` (`{}`).",
         op.http_method,
@@ -123,6 +124,7 @@ fn emit_operation_static(op: &Operation) -> TokenStream {
             path_template: #path,
             server: &super::servers::#server,
             idempotent: #idempotent,
+            auth: #auth,
         };
     }
 }

@@ -192,6 +192,7 @@ pub(crate) mod build {
             server: "API".into(),
             at_url: false,
             idempotent: http_method == "GET",
+            auth: true,
             docs: None,
             path_params: Vec::new(),
             query_params: Vec::new(),

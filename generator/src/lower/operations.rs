@@ -13,6 +13,15 @@ use crate::ir::*;
 use crate::load::escape_pointer;
 use crate::naming::{Namespace, camel, shouty, snake};
 
+/// Whether an operation sends the access token, given its security requirements (its
+/// own, or else the spec's): yes when one names a scheme (`[{}, {oauth: []}]`, optional
+/// auth, sends it too), no when they are declared and name none (`security: []` or
+/// `[{}]`). With nothing declared the token is sent: many specs leave `security` out and
+/// the client's configuration decides.
+fn needs_auth(security: Option<&Vec<openapiv3::SecurityRequirement>>) -> bool {
+    security.is_none_or(|requirements| requirements.iter().any(|r| !r.is_empty()))
+}
+
 /// An operation's parameters, by where they go.
 #[derive(Default)]
 struct Params {
@@ -87,6 +96,12 @@ impl<'a> Lowerer<'a> {
             idempotent: matches!(
                 op.method.as_str(),
                 "get" | "head" | "put" | "delete" | "options" | "trace"
+            ),
+            auth: needs_auth(
+                operation
+                    .security
+                    .as_ref()
+                    .or(self.openapi.security.as_ref()),
             ),
             http_method,
             path: op.path.clone(),
@@ -392,5 +407,36 @@ fn join_docs(summary: Option<&str>, description: Option<&str>) -> Option<String>
         (Some(s), None) => Some(s.to_owned()),
         (None, Some(d)) => Some(d.to_owned()),
         (None, None) => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::needs_auth;
+    use openapiv3::SecurityRequirement;
+
+    fn requirement(schemes: &[&str]) -> SecurityRequirement {
+        schemes
+            .iter()
+            .map(|s| (s.to_string(), Vec::new()))
+            .collect()
+    }
+
+    #[test]
+    fn only_a_declared_requirement_without_schemes_drops_the_token() {
+        assert!(
+            needs_auth(None),
+            "nothing declared: the configuration decides"
+        );
+        assert!(!needs_auth(Some(&vec![])), "security: []");
+        assert!(
+            !needs_auth(Some(&vec![requirement(&[])])),
+            "security: [{{}}]"
+        );
+        assert!(needs_auth(Some(&vec![requirement(&["oauth"])])));
+        assert!(
+            needs_auth(Some(&vec![requirement(&[]), requirement(&["oauth"])])),
+            "optional auth sends the token"
+        );
     }
 }

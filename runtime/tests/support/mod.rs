@@ -35,6 +35,7 @@ pub static GET_ITEM: Operation = Operation {
     path_template: "/items/{item_id}",
     server: &API,
     idempotent: true,
+    auth: true,
 };
 
 pub static PUT_PART: Operation = Operation {
@@ -43,6 +44,7 @@ pub static PUT_PART: Operation = Operation {
     path_template: "/items/{item_id}/part",
     server: &API,
     idempotent: true,
+    auth: true,
 };
 
 pub static CREATE_ITEM: Operation = Operation {
@@ -51,6 +53,7 @@ pub static CREATE_ITEM: Operation = Operation {
     path_template: "/items",
     server: &API,
     idempotent: false,
+    auth: true,
 };
 
 /// Retries fast enough for tests.

@@ -1,13 +1,17 @@
 //! Where uploads go and with which credentials, from the environment; with none, a Box
 //! emulator started on loopback for the length of the run (feature `embedded-emulator`).
 
-use box_upload::{Client, Config, servers};
+#[cfg(feature = "embedded-emulator")]
+use box_upload::Config;
+use box_upload::{Client, servers};
 
 /// A client and the hosts it calls.
 pub struct Connection {
     pub client: Client,
     /// The upload root, part of the resume state's key.
     pub upload_url: String,
+    /// The variables the credentials came from, for a message after a 401.
+    pub credentials: &'static str,
     /// The emulator this run started, if it runs against one.
     #[cfg(feature = "embedded-emulator")]
     pub emulator: Option<box_emulator::Emulator>,
@@ -29,14 +33,17 @@ fn var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
-/// The client for the environment's credentials and hosts (`BOX_TOKEN`, `BOX_API_URL`,
+/// The client for the environment's credentials (one kind, picked by
+/// `box_upload::auth::from_env`: `BOX_TOKEN`, the Client Credentials Grant, JWT or a
+/// refresh token; `BOX_OAUTH_URL`, `BOX_AS_USER`) and hosts (`BOX_API_URL`,
 /// `BOX_UPLOAD_URL`), or for an embedded emulator when no credentials are set. `say`
 /// tells the user which.
 pub async fn connect(say: impl Fn(&str)) -> Result<Connection, String> {
-    let Some(token) = var("BOX_TOKEN") else {
+    let auth = box_upload::auth::from_env().map_err(|e| format!("the credentials: {e}"))?;
+    let Some(auth) = auth else {
         return embedded(say).await;
     };
-    let mut config = Config::bearer(token);
+    let mut config = auth.config();
     let upload_url = var("BOX_UPLOAD_URL");
     // A host that serves uploads elsewhere (an emulator) serves the API too, by default.
     if let Some(url) = var("BOX_API_URL").or_else(|| upload_url.clone()) {
@@ -48,9 +55,15 @@ pub async fn connect(say: impl Fn(&str)) -> Result<Connection, String> {
             .base_url(&servers::UPLOAD_SESSION, url.clone());
     }
     let client = Client::new(config).map_err(|e| format!("the configuration: {e}"))?;
+    tracing::info!(
+        credentials = auth.kind(),
+        from = auth.variables(),
+        "signed in"
+    );
     Ok(Connection {
         client,
         upload_url: upload_url.unwrap_or_else(|| servers::UPLOAD.url_template.to_string()),
+        credentials: auth.variables(),
         #[cfg(feature = "embedded-emulator")]
         emulator: None,
     })
@@ -66,8 +79,9 @@ async fn embedded(say: impl Fn(&str)) -> Result<Connection, String> {
     .await
     .map_err(|e| format!("cannot start the local emulator: {e}"))?;
     say(&format!(
-        "no credentials in the environment (BOX_TOKEN): uploading to a local Box emulator at \
-         {} instead; it stops when this program ends, and its files with it",
+        "no Box credentials are set (BOX_TOKEN, BOX_CLIENT_ID, BOX_JWT_CONFIG…): uploading \
+         to a local Box emulator at {} instead; it stops when this program ends, and its \
+         files with it",
         emulator.api_url()
     ));
     let upload_url = emulator.upload_url();
@@ -79,11 +93,16 @@ async fn embedded(say: impl Fn(&str)) -> Result<Connection, String> {
     Ok(Connection {
         client,
         upload_url,
+        credentials: "the embedded emulator's token",
         emulator: Some(emulator),
     })
 }
 
 #[cfg(not(feature = "embedded-emulator"))]
 async fn embedded(_say: impl Fn(&str)) -> Result<Connection, String> {
-    Err("no credentials: set BOX_TOKEN (this build has no embedded emulator)".into())
+    Err(
+        "no Box credentials are set (BOX_TOKEN, BOX_CLIENT_ID, BOX_JWT_CONFIG…; see --help), \
+         and this build has no embedded emulator"
+            .into(),
+    )
 }

@@ -19,9 +19,16 @@ use clap::{Parser, ValueEnum};
 use report::Exit;
 
 const AFTER_HELP: &str = "\
-Environment:
-  BOX_TOKEN       an access token. Without credentials, a Box emulator is started on
-                  loopback and the files go there (they end with the run).
+Environment (credentials: one kind; without any, a Box emulator is started on loopback
+and the files go there, ending with the run):
+  BOX_TOKEN       a developer token
+  BOX_CLIENT_ID, BOX_CLIENT_SECRET with BOX_ENTERPRISE_ID or BOX_USER_ID
+                  the Client Credentials Grant
+  BOX_JWT_CONFIG  JWT: the path of the app config Box's console downloads
+  BOX_CLIENT_ID, BOX_CLIENT_SECRET with BOX_REFRESH_TOKEN or BOX_TOKEN_STORE
+                  OAuth 2.0: a refresh token (rotated, kept owner-only)
+  BOX_OAUTH_URL   the token endpoint's root (default https://api.box.com)
+  BOX_AS_USER     act for this user (Box's as-user header)
   BOX_API_URL     the API root (default BOX_UPLOAD_URL when that is set, else
                   https://api.box.com/2.0)
   BOX_UPLOAD_URL  the upload root (default https://upload.box.com/api/2.0)

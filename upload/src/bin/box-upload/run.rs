@@ -20,9 +20,6 @@ use crate::state::Store;
 use crate::transfer::{Context, Target};
 use crate::walk::{LocalFile, Plan};
 
-/// What a 401 adds to its message.
-pub const CHECK_CREDENTIALS: &str = "check the credentials (BOX_TOKEN)";
-
 /// A folder of the tree in Box: its id and what it held, or why it cannot be used.
 type FolderSlot = Result<(String, Arc<Listing>), String>;
 
@@ -96,6 +93,7 @@ pub async fn run(args: Args) -> Exit {
         chunked_from: args.chunked_from.max(1),
         display: display.clone(),
         cancel: cancel.clone(),
+        credentials: connection.credentials,
     };
 
     let exit = match (&args.resume, &args.new_version) {
@@ -183,7 +181,7 @@ async fn upload_tree(
     let root = folders::list(&client, &context.budget, destination)
         .await
         .map_err(|e| match e.is_unauthorized() {
-            true => format!("{e}; {CHECK_CREDENTIALS}"),
+            true => format!("{e}; check the credentials ({})", context.credentials),
             false => e.to_string(),
         })?;
     let mut slots: HashMap<Vec<String>, FolderSlot> = HashMap::new();

@@ -35,6 +35,8 @@ pub struct Context {
     pub display: Display,
     /// Ctrl-C: files not started are not started, requests of the command's own stop.
     pub cancel: CancellationToken,
+    /// The variables the credentials came from, for a message after a 401.
+    pub credentials: &'static str,
 }
 
 /// Where a file goes.
@@ -121,7 +123,7 @@ impl Context {
                 let committed = uploader
                     .resume(session_id, Source::path(&file.path))
                     .await
-                    .map_err(|e| Failure::Failed(describe(&e)))?;
+                    .map_err(|e| Failure::Failed(describe(&e, self.credentials)))?;
                 Ok((Sent::File(Box::new(committed), Outcome::Uploaded), None))
             }
             Target::Version { file_id } => {
@@ -239,7 +241,7 @@ impl Context {
         if store.is_some() {
             self.settle(&key, result.as_ref().err());
         }
-        match result.map_err(|e| Failure::Failed(describe(&e)))? {
+        match result.map_err(|e| Failure::Failed(describe(&e, self.credentials)))? {
             EngineOutcome::Uploaded(file) => Ok(Sent::File(Box::new(file), Outcome::Uploaded)),
             EngineOutcome::NewVersion(file) => Ok(Sent::File(Box::new(file), Outcome::NewVersion)),
             EngineOutcome::Unchanged { file_id, .. } => Ok(Sent::Unchanged { file_id }),
@@ -303,14 +305,14 @@ impl Context {
             Err(e) if matches!(e.cause(), UploadError::ResumeMismatch { .. }) => {
                 forget(format!(
                     "not resuming session {id}: {}; starting over",
-                    describe(&e)
+                    describe(&e, self.credentials)
                 ));
                 self.abort_quietly(&id).await;
                 Resumed::No
             }
             Err(e) => {
                 self.settle(key, Some(&e));
-                Resumed::Done(Err(Failure::Failed(describe(&e))))
+                Resumed::Done(Err(Failure::Failed(describe(&e, self.credentials))))
             }
         }
     }
@@ -385,10 +387,10 @@ impl Destination {
 }
 
 /// An error as the summary shows it, with the session kept to resume when there is one.
-fn describe(error: &UploadError) -> String {
+fn describe(error: &UploadError, credentials: &str) -> String {
     let status = error.api_error().and_then(|e| e.status());
     if status.is_some_and(|s| s.as_u16() == 401) {
-        return format!("{error}; {}", crate::run::CHECK_CREDENTIALS);
+        return format!("{error}; check the credentials ({credentials})");
     }
     match error.kept_session() {
         Some(id) => format!(
