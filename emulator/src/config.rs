@@ -87,6 +87,12 @@ pub struct EmulatorConfig {
     /// ones are dropped first (and counted in
     /// [`Stats::part_uploads_dropped`](crate::Stats::part_uploads_dropped)).
     pub part_log_limit: usize,
+    /// A simulated wide-area link: the most request-body bytes per second each
+    /// connection receives. `None`: as fast as loopback goes.
+    pub link_bandwidth: Option<u64>,
+    /// A simulated wide-area link: how long each request waits before it is handled (a
+    /// round trip's worth). Zero by default.
+    pub link_latency: Duration,
 }
 
 impl Default for EmulatorConfig {
@@ -114,6 +120,8 @@ impl Default for EmulatorConfig {
             max_connections: 1024,
             allowed_hosts: Vec::new(),
             part_log_limit: 100_000,
+            link_bandwidth: None,
+            link_latency: Duration::ZERO,
         }
     }
 }

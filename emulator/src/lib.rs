@@ -198,6 +198,7 @@ mod error;
 mod faults;
 mod host;
 mod idle_body;
+mod link;
 mod oauth;
 mod protocol;
 mod routes;
@@ -314,6 +315,8 @@ impl Emulator {
             connections: Arc::new(tokio::sync::Semaphore::new(app.config.max_connections)),
             header_read_timeout: app.config.header_read_timeout,
             body_idle_timeout: app.config.body_idle_timeout,
+            link_bandwidth: app.config.link_bandwidth,
+            link_latency: app.config.link_latency,
         };
         let router = routes::router(app.clone());
         let (shutdown, _) = watch::channel(false);

@@ -125,6 +125,13 @@ struct Args {
     /// (DNS rebinding).
     #[arg(long = "allow-host", value_name = "NAME")]
     allow_hosts: Vec<String>,
+    /// Simulate a wide-area link: each connection receives request bodies at most this
+    /// fast, in bytes per second (for benchmarks).
+    #[arg(long, value_name = "BYTES_PER_SEC")]
+    link_bandwidth: Option<u64>,
+    /// Simulate a wide-area link: each request waits this long before it is handled.
+    #[arg(long, value_name = "MS", default_value_t = 0)]
+    link_latency_ms: u64,
 }
 
 /// `--unchanged-version`.
@@ -198,6 +205,8 @@ async fn run(args: Args) -> Result<(), String> {
         body_idle_timeout: Duration::from_secs(args.body_idle_timeout),
         max_connections: args.max_connections.max(1),
         allowed_hosts: args.allow_hosts,
+        link_bandwidth: args.link_bandwidth,
+        link_latency: Duration::from_millis(args.link_latency_ms),
         ..EmulatorConfig::default()
     };
     let emulator =

@@ -28,6 +28,7 @@ use tokio::task::JoinSet;
 use tower::Service;
 
 use crate::idle_body::IdleTimeout;
+use crate::link::Throttle;
 
 /// The bounds on what one client can hold, shared by both listeners.
 #[derive(Debug, Clone)]
@@ -36,6 +37,9 @@ pub(crate) struct Limits {
     pub connections: Arc<Semaphore>,
     pub header_read_timeout: Duration,
     pub body_idle_timeout: Duration,
+    /// The simulated link (see `link.rs`).
+    pub link_bandwidth: Option<u64>,
+    pub link_latency: Duration,
 }
 
 /// The connection a request came on, as a request extension.
@@ -124,12 +128,22 @@ async fn serve_connection(stream: TcpStream, router: Router, second_host: bool, 
     let first_request = Arc::new(Notify::new());
     let arrived = first_request.clone();
     let idle = limits.body_idle_timeout;
+    let (bandwidth, latency) = (limits.link_bandwidth, limits.link_latency);
     let service = hyper::service::service_fn(move |request: Request<Incoming>| {
         arrived.notify_one();
-        let mut request = request.map(|body| Body::new(IdleTimeout::new(body, idle)));
+        let mut request = request.map(|body| {
+            let body = IdleTimeout::new(body, idle);
+            match bandwidth {
+                Some(rate) => Body::new(Throttle::new(body, rate)),
+                None => Body::new(body),
+            }
+        });
         request.extensions_mut().insert(connection.clone());
         let mut router = router.clone();
         async move {
+            if !latency.is_zero() {
+                tokio::time::sleep(latency).await;
+            }
             Ok::<_, Infallible>(
                 router
                     .call(request)

@@ -51,6 +51,10 @@ pub struct Stats {
     pub part_uploads: Vec<PartUpload>,
     /// How many older entries were dropped from [`part_uploads`](Self::part_uploads).
     pub part_uploads_dropped: u64,
+    /// The most requests (of any kind) that were being handled at once, from the moment
+    /// their headers arrived to the moment their answer was ready: what a client that
+    /// bounds its requests in flight is checked against.
+    pub max_requests_in_flight: u64,
 }
 
 impl Stats {
@@ -100,9 +104,21 @@ pub(crate) struct StatsCell(Mutex<Live>);
 #[derive(Debug)]
 struct Live {
     stats: Stats,
+    /// Requests being handled now.
+    in_flight: u64,
     /// The part log, as a ring: `stats.part_uploads` stays empty until a snapshot.
     part_uploads: VecDeque<PartUpload>,
     limit: usize,
+}
+
+/// A request being handled, counted in [`Stats::max_requests_in_flight`] until dropped.
+pub(crate) struct InFlight<'a>(&'a StatsCell);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        let mut live = self.0.lock();
+        live.in_flight = live.in_flight.saturating_sub(1);
+    }
 }
 
 /// The place of a part upload in the log, to record its answer later.
@@ -113,6 +129,7 @@ impl StatsCell {
     pub fn new(part_log_limit: usize) -> StatsCell {
         StatsCell(Mutex::new(Live {
             stats: Stats::default(),
+            in_flight: 0,
             part_uploads: VecDeque::new(),
             limit: part_log_limit,
         }))
@@ -124,6 +141,14 @@ impl StatsCell {
 
     pub fn update(&self, f: impl FnOnce(&mut Stats)) {
         f(&mut self.lock().stats);
+    }
+
+    /// Counts a request being handled until the guard is dropped.
+    pub fn request_in_flight(&self) -> InFlight<'_> {
+        let mut live = self.lock();
+        live.in_flight += 1;
+        live.stats.max_requests_in_flight = live.stats.max_requests_in_flight.max(live.in_flight);
+        InFlight(self)
     }
 
     pub fn count_request(&self, op: Op) {

@@ -30,8 +30,8 @@ pub use box_api::*;
 pub mod auth;
 pub mod upload;
 pub use upload::{
-    CancellationToken, ConflictPolicy, ExistingItem, Outcome, Phase, Progress, Source, Step,
-    UnknownConflictPolicy, UploadError, Uploader, is_box_id,
+    CancellationToken, ConflictPolicy, ExistingItem, Outcome, Phase, Progress, SessionInfo, Source,
+    Step, UnknownConflictPolicy, UploadError, Uploader, is_box_id,
 };
 
 /// The README's examples, compiled as doctests so they cannot rot.

@@ -117,8 +117,10 @@ fn client(emulator: &Emulator, tokens: Arc<dyn TokenProvider>) -> Client {
 }
 
 fn uploader(client: Client) -> Uploader {
+    // In parts whatever the size: the tests hold each part to make uploads last.
     Uploader::new(client)
         .min_file_size(1)
+        .direct_upload_threshold(0)
         .concurrency(2)
         .retry_pause(Duration::from_millis(20))
 }

@@ -174,17 +174,11 @@ async fn durations_too_long_for_the_clock_do_not_panic() {
 
 // ----------------------------------------------------------------------------- the command
 
-/// Runs the `upload` example against `fx`'s emulator with `token`, and returns its exit code
-/// and standard error.
-fn run_cli(fx: &Fixture, token: &str, args: &[&str]) -> (Option<i32>, String) {
-    let output = run_upload_command(&fx.emulator.upload_url(), token, args);
-    (output.code, output.stderr)
-}
-
-/// The command shows each failure as one `error:` line and exits with 1.
+/// The command says what went wrong, naming the file, folder or session, with the exit
+/// code `--help` documents: 1 for files that failed, 2 for a wrong command line, 3 for
+/// credentials or a destination it cannot read; never a panic, never the token.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_command_shows_one_clear_error_and_exits_non_zero() {
-    // The command's own minimum (Box's 20 MB) applies, so the "exists" cases need 20 MB.
+async fn the_command_says_what_went_wrong_with_a_distinct_exit_code() {
     let fx = fixture(8 * MIB, |config| config.token = Some("cli-token".into())).await;
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("missing.bin");
@@ -192,23 +186,28 @@ async fn the_command_shows_one_clear_error_and_exits_non_zero() {
     let big = SourceFile::new(20_000_000, 6);
     let taken = fx.emulator.create_file("0", "taken.bin", b"in the way");
     let path = |p: &Path| p.display().to_string();
-    let cases: Vec<(&str, Vec<String>, &str, Vec<String>)> = vec![
+    // (case, arguments, token, exit code, what the output says)
+    type Case<'a> = (&'a str, Vec<String>, &'a str, i32, Vec<String>);
+    let cases: Vec<Case> = vec![
         (
             "missing file",
             vec![path(&missing)],
             "cli-token",
+            1,
             vec![path(&missing), "No such file".into()],
         ),
         (
-            "directory",
-            vec![path(dir.path())],
+            "a folder as a new version",
+            vec![path(dir.path()), "--new-version".into(), "1".into()],
             "cli-token",
-            vec!["not a regular file".into()],
+            2,
+            vec!["--new-version takes a file, not a folder".into()],
         ),
         (
             "taken name",
             vec![path(small.path()), "--name".into(), "taken.bin".into()],
             "cli-token",
+            1,
             vec![
                 "the name is taken by file".into(),
                 format!("file {}", taken.id),
@@ -218,47 +217,44 @@ async fn the_command_shows_one_clear_error_and_exits_non_zero() {
             "unknown folder",
             vec![path(big.path()), "--folder".into(), "55555".into()],
             "cli-token",
+            3,
             vec!["folder 55555".into(), "404".into()],
         ),
         (
             "unknown file",
             vec![path(big.path()), "--new-version".into(), "66666".into()],
             "cli-token",
+            1,
             vec!["file 66666".into(), "404".into()],
         ),
         (
             "unknown session",
             vec![path(big.path()), "--resume".into(), "S-gone".into()],
             "cli-token",
+            1,
             vec!["S-gone".into(), "has expired or no longer exists".into()],
         ),
         (
             "invalid token",
             vec![path(big.path())],
             "not-the-token",
+            3,
             vec!["401".into(), "BOX_TOKEN".into()],
         ),
     ];
-    for (case, args, token, needles) in cases {
+    for (case, args, token, code, needles) in cases {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let (code, stderr) = run_cli(&fx, token, &args);
-        assert_eq!(code, Some(1), "{case}: exit code; stderr:\n{stderr}");
-        let errors: Vec<&str> = stderr
-            .lines()
-            .filter(|l| l.starts_with("error: "))
-            .collect();
-        assert_eq!(errors.len(), 1, "{case}: one error line; stderr:\n{stderr}");
+        let output = run_upload_command(&fx.emulator.upload_url(), token, &args);
+        let all = format!("{}{}", output.stdout, output.stderr);
+        assert_eq!(output.code, Some(code), "{case}: exit code; output:\n{all}");
         for needle in &needles {
             assert!(
-                errors[0].contains(needle.as_str()),
-                "{case}: {needle:?} missing; stderr:\n{stderr}"
+                all.contains(needle.as_str()),
+                "{case}: {needle:?} missing:\n{all}"
             );
         }
-        assert!(!stderr.contains("panicked"), "{case}: {stderr}");
-        assert!(
-            !stderr.contains(token),
-            "{case}: the token is shown: {stderr}"
-        );
+        assert!(!all.contains("panicked"), "{case}: {all}");
+        assert!(!all.contains(token), "{case}: the token is shown: {all}");
     }
     assert!(fx.emulator.open_sessions().is_empty());
 }
@@ -273,17 +269,23 @@ async fn the_command_says_the_outcome_under_each_conflict_policy() {
     let empty = tempfile::NamedTempFile::new().unwrap();
     let path = |p: &Path| p.display().to_string();
     let run = |file: &Path, name: &str, policy: &str| {
-        let args = [&path(file), "--name", name, "--on-conflict", policy];
+        let args = [
+            &path(file),
+            "--name",
+            name,
+            "--on-conflict",
+            policy,
+            "--json",
+        ];
         let output = run_upload_command(&fx.emulator.upload_url(), "cli-token", &args);
         assert_eq!(output.code, Some(0), "{name} {policy}: {}", output.stderr);
-        let first = output.stdout.lines().next().unwrap_or_default().to_string();
-        let id = output
-            .stdout
-            .lines()
-            .find_map(|l| l.strip_prefix("file id"))
-            .map(|id| id.trim().to_string())
-            .unwrap_or_default();
-        (first, id)
+        let report: serde_json::Value = serde_json::from_str(output.stdout.trim())
+            .unwrap_or_else(|e| panic!("{e}: {}", output.stdout));
+        let outcome = format!("outcome     {}", report["outcome"].as_str().unwrap());
+        (
+            outcome,
+            report["id"].as_str().unwrap_or_default().to_string(),
+        )
     };
     let (line, empty_id) = run(empty.path(), "empty.bin", "fail");
     assert_eq!(line, "outcome     uploaded");

@@ -354,7 +354,6 @@ async fn server_text_reaches_messages_escaped_and_bounded() {
 /// make safe: a session id that is a shell command is not pasted into `--resume`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_command_prints_server_text_escaped_and_no_unsafe_command() {
-    // The command's own minimum is Box's 20 MB.
     let source = SourceFile::new(20_000_000, 10);
     let path = source.path().display().to_string();
     let file = json!({"type": "file", "id": "9\x1b[2J", "name": "\x1b]0;evil\x07.bin",
@@ -368,10 +367,10 @@ async fn the_command_prints_server_text_escaped_and_no_unsafe_command() {
             run_upload_command(&url, "token", &args)
         })
     };
-    // In parts: the threshold at Box's 20 MB minimum.
+    // In parts: from Box's 20 MB minimum on.
     let output = run(
         url,
-        vec![path.clone(), "--direct-threshold".into(), "0".into()],
+        vec![path.clone(), "--chunked-from".into(), "20000000".into()],
     )
     .await
     .unwrap();
@@ -392,18 +391,11 @@ async fn the_command_prints_server_text_escaped_and_no_unsafe_command() {
         .always(Call::Abort, Answer::error(500, "internal_server_error"));
     script.session_id = "x; rm -rf ~ #".into();
     let server = Scripted::start(script).await;
-    let args = vec![path, "--direct-threshold".into(), "0".into()];
+    let args = vec![path, "--chunked-from".into(), "20000000".into()];
     let output = run(server.url().to_string(), args).await.unwrap();
     assert_eq!(output.code, Some(1), "{}", output.stderr);
-    assert!(output.stderr.contains("x; rm -rf ~ #"), "{}", output.stderr);
-    assert!(
-        !output.stderr.contains("--resume x; rm"),
-        "{}",
-        output.stderr
-    );
-    assert!(
-        !output.stderr.chars().any(|c| c != '\n' && is_hostile(c)),
-        "{:?}",
-        output.stderr
-    );
+    let all = format!("{}{}", output.stdout, output.stderr);
+    assert!(all.contains("x; rm -rf ~ #"), "{all}");
+    assert!(!all.contains("--resume x; rm"), "{all}");
+    assert!(!all.chars().any(|c| c != '\n' && is_hostile(c)), "{all:?}");
 }

@@ -24,6 +24,8 @@ use sha1::{Digest, Sha1};
 use crate::codegen::{Failure, io_error, workspace_root};
 use crate::test::step;
 
+mod cli;
+
 const MIB: u64 = 1 << 20;
 const GIB: u64 = 1 << 30;
 /// The part size the emulator is told to use: the RSS target is stated for 8 MiB parts.
@@ -105,10 +107,12 @@ pub fn run(args: &[String]) -> Result<(), Failure> {
 
     let mut rows = codegen(&bench, full_spec.is_some())?;
     // Uploads before the build times: `cargo clean -p box-api` there would make a
-    // smoke run (dev profile) rebuild the upload example.
+    // smoke run (dev profile) rebuild the upload command.
     let uploads = uploads(&bench)?;
+    let command_line = cli::benchmarks(&bench)?;
     rows.extend(generated_crates(&bench, full_spec.as_deref())?);
     rows.extend(uploads);
+    rows.extend(command_line);
 
     let report = render(&machine, &bench, &rows);
     println!("\n{report}");
@@ -263,6 +267,7 @@ fn render(machine: &Machine, bench: &Bench, rows: &[Row]) -> String {
     }
     out.push('\n');
     out.push_str(LEGEND);
+    out.push_str(cli::LEGEND);
     out
 }
 
@@ -290,7 +295,7 @@ slowest specs) is in [CORPUS.md](CORPUS.md) (`cargo xtask corpus --all`).
 - **SHA-1**: one core, the `sha1` crate the client uses (`examples/sha1_speed.rs`), bytes
   per second of its CPU time (not wall time, which a loaded machine would inflate),
   median of three runs taken in the same run as the uploads.
-- **upload**: the `upload` example (a separate process) sends a file of pseudo-random bytes
+- **upload**: the `box-upload` command (a separate process) sends a file of pseudo-random bytes
   to the standalone `box-emulator` (another process, on loopback, a fresh one per run,
   8 MiB parts, storage in `/dev/shm` when it exists). MB/s is the file size (10⁶ bytes)
   over the client's wall time from start to exit (session, parts and commit). CPU is the
@@ -299,7 +304,7 @@ slowest specs) is in [CORPUS.md](CORPUS.md) (`cargo xtask corpus --all`).
   SHA-1 speed. Peak RSS is the client's high-water mark (`VmHWM`, polled every 5 ms). The emulator's CPU
   per GiB is shown too: it verifies every part's digest and the whole file's, on the same
   two cores. The file's SHA-1 as stored by the emulator is checked against the source.
-  Every size is sent in parts (`--direct-threshold 0`: from Box's 20 MB minimum on).
+  Every size is sent in parts (`--chunked-from 20000000`: from Box's 20 MB minimum on).
 - **direct upload**: the same, for a file below the 50 MB threshold sent in one
   request: a hash pass over the file (for `content-md5`), then the bytes streamed.
 - Targets are reported, not enforced: a missed target is a finding, not a failure. The
@@ -550,18 +555,12 @@ fn uploads(bench: &Bench) -> Result<Vec<Row>, Failure> {
             .cargo()
             .args(["build", "--profile", bench.profile()])
             .args(["-p", "box-emulator", "--bin", "box-emulator"])
-            .args([
-                "-p",
-                "box-upload",
-                "--example",
-                "upload",
-                "--example",
-                "sha1_speed",
-            ]),
+            .args(["-p", "box-upload", "--bin", "box-upload"])
+            .args(["--example", "sha1_speed"]),
     )?;
     let bin = bench.bin_dir();
     let emulator = bin.join("box-emulator");
-    let client = bin.join("examples/upload");
+    let client = bin.join("box-upload");
 
     let sha1 = sha1_speed(&bin.join("examples/sha1_speed"), bench.smoke)?;
     // Seconds of CPU per GiB to hash every byte twice at that speed.
@@ -571,18 +570,7 @@ fn uploads(bench: &Bench) -> Result<Vec<Row>, Failure> {
         format!("{:.0} MB/s", sha1 / 1e6),
     )];
 
-    // Files and the emulator's storage in memory when possible: the emulator's disk is
-    // not what is measured.
-    let shm = Path::new("/dev/shm");
-    let base = if shm.is_dir() {
-        shm.to_owned()
-    } else {
-        std::env::temp_dir()
-    };
-    let work = tempfile::Builder::new()
-        .prefix("oas-bench-")
-        .tempdir_in(&base)
-        .map_err(|e| io_error(&base, e))?;
+    let work = work_dir("oas-bench-")?;
     let plan: &[(u64, &[usize])] = if bench.smoke {
         &[(24 * MIB, &[2])]
     } else {
@@ -633,12 +621,27 @@ fn uploads(bench: &Bench) -> Result<Vec<Row>, Failure> {
     Ok(rows)
 }
 
-/// How the `upload` example is told to send the file.
+/// A temporary folder for sources and the emulator's storage, in memory when possible:
+/// the emulator's disk is not what is measured.
+fn work_dir(prefix: &str) -> Result<tempfile::TempDir, Failure> {
+    let shm = Path::new("/dev/shm");
+    let base = if shm.is_dir() {
+        shm.to_owned()
+    } else {
+        std::env::temp_dir()
+    };
+    tempfile::Builder::new()
+        .prefix(prefix)
+        .tempdir_in(&base)
+        .map_err(|e| io_error(&base, e))
+}
+
+/// How the `box-upload` command is told to send the file.
 #[derive(Clone, Copy)]
 enum Way {
-    /// In parts from Box's 20 MB minimum on (`--direct-threshold 0`).
+    /// In parts from Box's 20 MB minimum on (`--chunked-from 20000000`).
     Parts,
-    /// By size, with the example's defaults (one request below 50 MB).
+    /// By size, with the command's defaults (one request below 50 MB).
     BySize,
 }
 
@@ -767,12 +770,15 @@ fn upload(
     let mut command = Command::new(client);
     command
         .arg(file)
-        .args(["--concurrency", &concurrency.to_string()])
+        .args(["--concurrency", &concurrency.to_string(), "--json"])
         .env("BOX_TOKEN", "bench")
+        .env("BOX_API_URL", &server.api_url)
         .env("BOX_UPLOAD_URL", &server.upload_url)
+        .env("XDG_STATE_HOME", work.join("state"))
         .env("RUST_LOG", "warn");
     if let Way::Parts = way {
-        command.args(["--direct-threshold", "0"]);
+        // In parts from Box's 20 MB minimum on.
+        command.args(["--chunked-from", "20000000"]);
     }
     let client_run = measure(&mut command);
     let emulator_usage = server.stop();
@@ -786,11 +792,10 @@ fn upload(
             client_run.stdout, client_run.stderr
         )));
     }
-    let stored = client_run
-        .stdout
-        .lines()
-        .find_map(|l| l.strip_prefix("sha1"))
-        .map(str::trim)
+    let report: Option<serde_json::Value> = serde_json::from_str(client_run.stdout.trim()).ok();
+    let stored = report
+        .as_ref()
+        .and_then(|r| r["sha1"].as_str())
         .unwrap_or_default();
     if stored != sha1_hex {
         return Err(Failure::Error(format!(
@@ -807,39 +812,58 @@ fn upload(
 /// A standalone emulator process.
 struct Server {
     child: Child,
+    api_url: String,
     upload_url: String,
 }
 
 impl Server {
     fn start(program: &Path, storage: &Path, log: &Path) -> Result<Server, Failure> {
+        let part_size = PART_SIZE.to_string();
+        Server::start_with(program, storage, log, &["--part-size", &part_size], "warn")
+    }
+
+    /// An emulator with these command-line options, logging at `log_filter`.
+    fn start_with(
+        program: &Path,
+        storage: &Path,
+        log: &Path,
+        options: &[&str],
+        log_filter: &str,
+    ) -> Result<Server, Failure> {
         let log_file = std::fs::File::create(log).map_err(|e| io_error(log, e))?;
         let mut child = Command::new(program)
             .args(["--addr", "127.0.0.1:0"])
-            .args(["--part-size", &PART_SIZE.to_string()])
+            .args(options)
             .arg("--storage")
             .arg(storage)
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", log_filter)
             .stdout(Stdio::piped())
             .stderr(log_file)
             .spawn()
             .map_err(|e| io_error(program, e))?;
-        let mut upload_url = None;
+        let (mut api_url, mut upload_url) = (None, None);
         if let Some(stdout) = child.stdout.take() {
             for line in BufReader::new(stdout).lines().take(2) {
                 let line = line.map_err(|e| io_error(program, e))?;
                 if let Some(url) = line.strip_prefix("upload ") {
                     upload_url = Some(url.trim().to_owned());
+                } else if let Some(url) = line.strip_prefix("api ") {
+                    api_url = Some(url.trim().to_owned());
                 }
             }
         }
-        match upload_url {
-            Some(upload_url) => Ok(Server { child, upload_url }),
-            None => {
+        match (api_url, upload_url) {
+            (Some(api_url), Some(upload_url)) => Ok(Server {
+                child,
+                api_url,
+                upload_url,
+            }),
+            _ => {
                 let _ = child.kill();
                 let _ = child.wait();
                 let log = std::fs::read_to_string(log).unwrap_or_default();
                 Err(Failure::Error(format!(
-                    "{} printed no `upload` URL:\n{log}",
+                    "{} printed no `api` and `upload` URLs:\n{log}",
                     program.display()
                 )))
             }

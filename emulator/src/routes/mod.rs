@@ -97,6 +97,7 @@ pub(crate) fn router(app: Arc<App>) -> Router {
 /// The outer middleware: request id, `Host` check, auth, `ClientError` bodies for every
 /// error, a log line.
 async fn frame(State(app): Shared, request: Request, next: Next) -> Response {
+    let _in_flight = app.stats.request_in_flight();
     let request_id = format!("{:032x}", rand::random::<u128>());
     let method = request.method().clone();
     let path = request.uri().path().to_string();

@@ -153,6 +153,8 @@ pub(super) async fn upload_part(
     let offset = range.flatten().map(|r| r.first);
     // Only uploads to real sessions are logged, so that the log cannot be grown at will.
     let entry = app.store.session_exists(&session_id).then(|| {
+        // One line per part upload, for benchmarks that count what a client sends again.
+        tracing::info!(%session_id, offset = offset.unwrap_or(u64::MAX), "part upload");
         app.stats.log_part_upload(PartUpload {
             session_id: session_id.clone(),
             offset,

@@ -129,6 +129,7 @@
 mod conflict;
 mod engine;
 mod error;
+mod hooks;
 mod outcome;
 mod progress;
 mod source;
@@ -145,12 +146,14 @@ pub use tokio_util::sync::CancellationToken;
 pub use conflict::{ConflictPolicy, ExistingItem, UnknownConflictPolicy};
 pub use engine::is_box_id;
 pub use error::{Step, UploadError};
+pub use hooks::SessionInfo;
 pub use outcome::Outcome;
 pub use progress::{Phase, Progress};
 pub use source::Source;
 
 use crate::{Client, FileFull};
 use engine::Target;
+use hooks::SessionCreatedFn;
 use progress::ProgressFn;
 use source::Input;
 
@@ -204,6 +207,8 @@ pub(crate) struct Options {
     pub(crate) part_timeout: Option<Duration>,
     pub(crate) request_timeout: Duration,
     pub(crate) max_part_size: u64,
+    pub(crate) session_created: Vec<SessionCreatedFn>,
+    pub(crate) request_budget: Option<Arc<tokio::sync::Semaphore>>,
     pub(crate) direct_upload_threshold: u64,
     pub(crate) preflight_from: u64,
     pub(crate) on_conflict: ConflictPolicy,
@@ -226,6 +231,11 @@ impl fmt::Debug for Uploader {
             .field("part_timeout", &o.part_timeout)
             .field("request_timeout", &o.request_timeout)
             .field("max_part_size", &o.max_part_size)
+            .field("session_created_callbacks", &o.session_created.len())
+            .field(
+                "request_budget",
+                &o.request_budget.as_ref().map(|b| b.available_permits()),
+            )
             .field("direct_upload_threshold", &o.direct_upload_threshold)
             .field("preflight_from", &o.preflight_from)
             .field("on_conflict", &o.on_conflict)
@@ -257,6 +267,8 @@ impl Uploader {
                 part_timeout: None,
                 request_timeout: DEFAULT_REQUEST_TIMEOUT,
                 max_part_size: DEFAULT_MAX_PART_SIZE,
+                session_created: Vec::new(),
+                request_budget: None,
                 direct_upload_threshold: DEFAULT_DIRECT_UPLOAD_THRESHOLD,
                 preflight_from: DEFAULT_PREFLIGHT_FROM,
                 on_conflict: ConflictPolicy::Fail,

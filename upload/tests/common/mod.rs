@@ -146,33 +146,31 @@ pub fn sha1_of_file(path: &Path) -> String {
     hex(&hasher.finalize())
 }
 
-/// How the `upload` command ended.
+/// How the `box-upload` command ended.
 pub struct CommandOutput {
     pub code: Option<i32>,
     pub stdout: String,
     pub stderr: String,
 }
 
-/// Runs the `upload` example with `args`, `BOX_TOKEN=token` and `BOX_UPLOAD_URL=upload_url`.
+/// Runs the `box-upload` command with `args`, `BOX_TOKEN=token`, and `upload_url` as both
+/// the API and the upload root (the emulator serves every operation under both), with a
+/// state directory of its own.
 pub fn run_upload_command(upload_url: &str, token: &str, args: &[&str]) -> CommandOutput {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let output = Command::new(env!("CARGO"))
-        .current_dir(&root)
-        .args([
-            "run",
-            "--quiet",
-            "-p",
-            "box-upload",
-            "--example",
-            "upload",
-            "--",
-        ])
+    // Only this package's tests have it (the workspace tests share this file).
+    let Some(program) = option_env!("CARGO_BIN_EXE_box-upload") else {
+        panic!("the box-upload command is built for box-upload's own tests only");
+    };
+    let state = tempfile::tempdir().expect("a state directory");
+    let output = Command::new(program)
         .args(args)
         .env("BOX_TOKEN", token)
+        .env("BOX_API_URL", upload_url)
         .env("BOX_UPLOAD_URL", upload_url)
+        .env("XDG_STATE_HOME", state.path())
         .env("RUST_LOG", "warn")
         .output()
-        .expect("cargo runs the example");
+        .expect("the command runs");
     CommandOutput {
         code: output.status.code(),
         stdout: String::from_utf8_lossy(&output.stdout).into_owned(),

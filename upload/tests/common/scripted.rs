@@ -13,7 +13,7 @@ use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, Request, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, options, post};
 use box_upload::{Client, Config, RetryPolicy, Uploader, servers};
 use serde_json::{Value, json};
@@ -157,6 +157,8 @@ impl Scripted {
             .route(&format!("{session}/parts"), get(list_parts))
             .route(&format!("{session}/commit"), post(commit))
             .route("/api/2.0/files/content", options(preflight))
+            // An empty folder, for the command, which lists its destination first.
+            .route("/api/2.0/folders/{folder_id}/items", get(empty_folder))
             .with_state(shared.clone());
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
         Scripted { base, shared }
@@ -430,4 +432,9 @@ async fn preflight(State(state): Shared_, request: Request) -> Response {
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Any folder, empty: one page with no entries.
+async fn empty_folder() -> Response {
+    axum::Json(serde_json::json!({"entries": [], "limit": 1000})).into_response()
 }

@@ -107,9 +107,11 @@ impl Uploader {
                 },
             };
             let limit = self.options.request_timeout;
+            let permit = self.budget_permit().await?;
             let answer = self
                 .cancellable(timeout(limit, session.commit(request)))
                 .await?;
+            drop(permit);
             let next = match answer {
                 Ok(Ok(CommitUploadSessionResponse::Created(files))) => {
                     let checked =

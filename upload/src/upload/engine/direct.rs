@@ -81,7 +81,10 @@ impl Uploader {
         let mut attempt = 0;
         loop {
             let call = self.direct_call(input, target, sha1);
-            let error = match self.cancellable(tokio::time::timeout(limit, call)).await? {
+            let permit = self.budget_permit().await?;
+            let answer = self.cancellable(tokio::time::timeout(limit, call)).await?;
+            drop(permit);
+            let error = match answer {
                 Ok(answer) => match answer? {
                     Ok(files) => return self.created(files, sha1, size),
                     Err(error) => error,

@@ -87,7 +87,7 @@ impl Reporter<'_> {
 
 impl Uploader {
     /// Runs `future` unless the cancel token fires first.
-    async fn cancellable<F: Future>(&self, future: F) -> Result<F::Output, UploadError> {
+    pub(super) async fn cancellable<F: Future>(&self, future: F) -> Result<F::Output, UploadError> {
         tokio::select! {
             biased;
             () = self.options.cancel.cancelled() => Err(UploadError::Cancelled),
@@ -152,6 +152,8 @@ impl Uploader {
                     return Err(abort_or_keep(&shown, limit, abort, e).await);
                 }
             };
+            // Recorded by the caller before the first part, so a crash leaves it resumable.
+            self.options.session_created(&session.info());
             let committed = self.run_guarded(session.clone(), input, None, Some(&target));
             Ok(match (committed.await?, target.version_of()) {
                 (Committed::File(file), None) => Outcome::Uploaded(file),

@@ -9,7 +9,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use bytes::{Bytes, BytesMut};
 use sha1::{Digest, Sha1};
-use tokio::sync::oneshot;
+use tokio::sync::{OwnedSemaphorePermit, oneshot};
 use tokio::task::{JoinHandle, JoinSet};
 use tracing::Instrument;
 
@@ -185,6 +185,8 @@ impl Uploader {
                     deferred[next_deferred]
                 };
                 let (offset, len) = session.part(index);
+                // Taken before the read: a part holds memory from its read to its answer.
+                let permit = self.budget_permit().await?;
                 let buffer = buffers.pop().unwrap_or_else(|| BytesMut::zeroed(len));
                 let buffer = self
                     .cancellable(input.read_part(buffer, offset, len))
@@ -201,7 +203,7 @@ impl Uploader {
                         bytes,
                         hashed,
                     };
-                    tasks.spawn(run_part(context.clone(), job).instrument(span));
+                    tasks.spawn(holding(permit, run_part(context.clone(), job)).instrument(span));
                     continue;
                 }
                 next += 1;
@@ -223,13 +225,15 @@ impl Uploader {
                             bytes,
                             hashed,
                         };
-                        tasks.spawn(run_part(context.clone(), job).instrument(span));
+                        tasks.spawn(
+                            holding(permit, run_part(context.clone(), job)).instrument(span),
+                        );
                     }
                     Plan::Verify(part) => {
                         // Checked here, in order, before anything after it is sent.
                         let sha1 = part_sha1(&bytes).await?;
                         let part = check_stored(session, index, offset, &bytes, &sha1, part)?;
-                        tasks.spawn(release(bytes, hashed, Some((part, false))));
+                        tasks.spawn(holding(permit, release(bytes, hashed, Some((part, false)))));
                     }
                     Plan::Defer => {
                         tracing::debug!(
@@ -237,7 +241,7 @@ impl Uploader {
                             "missing before a stored part: sent last"
                         );
                         deferred.push(index);
-                        tasks.spawn(release(bytes, hashed, None));
+                        tasks.spawn(holding(permit, release(bytes, hashed, None)));
                     }
                 }
                 continue;
@@ -251,6 +255,16 @@ impl Uploader {
         parts.sort_by_key(|p| p.offset);
         Ok((parts, digest))
     }
+}
+
+/// Runs `task`, then gives its permit of the request budget back.
+async fn holding<T>(
+    permit: Option<OwnedSemaphorePermit>,
+    task: impl std::future::Future<Output = T>,
+) -> T {
+    let output = task.await;
+    drop(permit);
+    output
 }
 
 /// One part: its SHA-1, then its upload; then the buffer back once the whole-file hash is

@@ -34,7 +34,10 @@ impl Uploader {
         let limit = self.options.request_timeout;
         let call = tokio::time::timeout(limit, self.client.preflight_file_upload(&body));
         let target = Target::Folder { folder_id, name };
-        let error = match self.cancellable(call).await? {
+        let permit = self.budget_permit().await?;
+        let answer = self.cancellable(call).await?;
+        drop(permit);
+        let error = match answer {
             Ok(Ok(_accepted)) => return Ok(()),
             Ok(Err(error)) => error,
             Err(_elapsed) => {

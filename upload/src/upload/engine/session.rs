@@ -1,6 +1,7 @@
 //! A live session: its facts checked against the source, and its calls at the URLs it gave.
 
 use super::super::error::UploadError;
+use super::super::hooks::SessionInfo;
 use crate::{
     Client, CommitUploadSessionRequest, CommitUploadSessionResponse, Error,
     ListUploadSessionPartsRequest, UploadPartRequest, UploadSession, operations,
@@ -138,6 +139,20 @@ impl Session {
             abort: endpoints.abort,
             list_parts: endpoints.list_parts,
         })
+    }
+
+    /// What a session-created callback is told.
+    pub(super) fn info(&self) -> SessionInfo {
+        SessionInfo {
+            session_id: self.id.clone(),
+            part_size: self.part_size,
+            total_parts: self.total_parts,
+            size: self.size,
+            upload_part_url: self.upload_part.clone(),
+            commit_url: self.commit.clone(),
+            abort_url: self.abort.clone(),
+            list_parts_url: self.list_parts.clone(),
+        }
     }
 
     /// Offset and length of part `index` (from 0).

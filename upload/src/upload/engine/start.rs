@@ -56,7 +56,10 @@ impl Uploader {
                 }
             };
             let limit = self.options.request_timeout;
-            let error = match self.cancellable(tokio::time::timeout(limit, call)).await? {
+            let permit = self.budget_permit().await?;
+            let answer = self.cancellable(tokio::time::timeout(limit, call)).await?;
+            drop(permit);
+            let error = match answer {
                 Ok(Ok(session)) => return Ok(session),
                 Ok(Err(e)) => Some(e),
                 Err(_elapsed) => None,
