@@ -256,6 +256,13 @@ fn run_all(
 ) -> Result<Vec<SpecResult>, Failure> {
     let exe = std::env::current_exe()
         .map_err(|e| Failure::Error(format!("cannot find the xtask binary: {e}")))?;
+    if !exe.exists() {
+        // Replaced by a build while running (Linux names it "… (deleted)").
+        return Err(Failure::Error(format!(
+            "{} was rebuilt or removed while running; run `cargo xtask corpus` again",
+            exe.display()
+        )));
+    }
     let next = AtomicUsize::new(0);
     let done = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<SpecResult>>> = Mutex::new(vec![None; specs.len()]);
