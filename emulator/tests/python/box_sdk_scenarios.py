@@ -237,19 +237,24 @@ def upload_one(box, name, seed):
     return {"id": file.id, "sha1": file.sha_1}
 
 
-def ccg(base_url, config_path):
-    """BoxCCGAuth for the enterprise, then for a user; a revoked token is replaced by a new
-    grant."""
+def ccg_auth(config_path):
+    """BoxCCGAuth for the enterprise of a Box app config file."""
     with open(config_path) as f:
         app = json.load(f)
     settings = app["boxAppSettings"]
-    auth = BoxCCGAuth(
+    return BoxCCGAuth(
         CCGConfig(
             client_id=settings["clientID"],
             client_secret=settings["clientSecret"],
             enterprise_id=app["enterpriseID"],
         )
     )
+
+
+def ccg(base_url, config_path):
+    """BoxCCGAuth for the enterprise, then for a user; a revoked token is replaced by a new
+    grant."""
+    auth = ccg_auth(config_path)
     box = client(base_url, auth)
     enterprise = upload_one(box, "ccg-enterprise.bin", 1)
     token = auth.retrieve_token(network_session=box.network_session)
@@ -265,16 +270,7 @@ def ccg(base_url, config_path):
 def ccg_expiry(base_url, config_path):
     """A token that expires between two calls: the SDK gets 401 with Box's challenge, asks
     for a new token and repeats the call. The emulator's token TTL is EXPIRY_TTL_SECS."""
-    with open(config_path) as f:
-        app = json.load(f)
-    settings = app["boxAppSettings"]
-    auth = BoxCCGAuth(
-        CCGConfig(
-            client_id=settings["clientID"],
-            client_secret=settings["clientSecret"],
-            enterprise_id=app["enterpriseID"],
-        )
-    )
+    auth = ccg_auth(config_path)
     box = client(base_url, auth)
     before = upload_one(box, "before-expiry.bin", 6)
     time.sleep(EXPIRY_TTL_SECS + 0.5)  # token expiry is no event the script can await
