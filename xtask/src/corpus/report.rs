@@ -204,18 +204,7 @@ impl<'r> Summary<'r> {
                 .filter(|r| matches!(&r.outcome, Outcome::Refused { kind, .. } if kind == wanted))
                 .count()
         };
-        let lenient_ok = self
-            .in_scope()
-            .filter(|r| {
-                matches!(
-                    r.outcome,
-                    Outcome::Refused {
-                        lenient_ok: Some(true),
-                        ..
-                    }
-                )
-            })
-            .count();
+        let lenient_ok = self.generated_leniently() - generated;
         let warnings = self.total(|outcome| match outcome {
             Outcome::Generated { warnings, .. } => *warnings,
             _ => 0,
